@@ -1,0 +1,26 @@
+# ClinicDesk — the two commands the README promises, and their parts.
+#   make run    start the desk app on the embedded default (demo clinic loaded on first start)
+#   make test   run every test: UI type check and unit tests, all Rust crates
+.PHONY: run test ui bench bindings
+
+ui/node_modules: ui/package-lock.json
+	npm --prefix ui ci --no-audit --no-fund
+	touch ui/node_modules
+
+ui: ui/node_modules
+	npm --prefix ui run build
+
+run: ui
+	cargo run --release --bin clinicdesk
+
+test: ui
+	npm --prefix ui run check
+	npm --prefix ui test
+	cargo test --workspace
+
+bench: ui
+	cargo run --release -p clinicdesk-bench
+
+# Regenerate ui/src/bindings from the Rust DTOs (CI fails when they drift).
+bindings:
+	UPDATE_BINDINGS=1 cargo test --test bindings

@@ -1,0 +1,149 @@
+//! `cargo run --release -p clinicdesk-bench`: prints each figure next to its target and next
+//! to the raw SQLite figure for the same rows, so the ratio shows our layers' overhead.
+//! Medians and p99 over many runs; these machines are noisy, so read medians.
+
+use std::time::{Duration, Instant};
+
+use chrono::{Duration as Days, NaiveDate, NaiveTime, Utc};
+use clinicdesk_demo::big_store_day;
+use clinicdesk_domain::commands::{BookingCreate, Command, NewFee};
+use clinicdesk_domain::model::{PayMethod, Source};
+use clinicdesk_domain::roles::{Actor, Role};
+use clinicdesk_domain::slots;
+use clinicdesk_store::{open, OpenOptions};
+
+fn percentile(samples: &mut [Duration], p: f64) -> Duration {
+    samples.sort();
+    let idx = ((samples.len() as f64 - 1.0) * p).round() as usize;
+    samples[idx]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn report(name: &str, stat: &str, value: Duration, target: Option<f64>, raw: Option<Duration>) {
+    let verdict = match target {
+        Some(t) if ms(value) <= t => format!("target ≤ {t} ms: MET"),
+        Some(t) => format!("target ≤ {t} ms: MISSED"),
+        None => String::new(),
+    };
+    let ratio = raw.map(|r| format!("  raw SQLite {:.3} ms (×{:.1})", ms(r), ms(value) / ms(r).max(1e-6))).unwrap_or_default();
+    println!("{name:<44} {stat} {:>8.3} ms  {verdict}{ratio}", ms(value));
+}
+
+#[tokio::main]
+async fn main() {
+    let date = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = open(&dir.path().join("bench.sqlite3"), OpenOptions::default()).await.expect("open");
+    let chain = big_store_day(11, 60, 40, date);
+    let started = Instant::now();
+    store.import_chain(&chain.world, &chain.history, &chain.exams, &chain.corrections).await.expect("import");
+    println!("ClinicDesk benchmarks (release build recommended)");
+    println!(
+        "loaded {} doctors, {} appointments, {} patients in {:.0} ms",
+        chain.world.doctors.len(),
+        chain.world.appointments.len(),
+        chain.world.patients.len(),
+        ms(started.elapsed())
+    );
+    let store_row = chain.world.stores.values().next().expect("store");
+    let store_id = store_row.id;
+
+    // 1. Board query: a store's day at 60 doctors × 40 appointments.
+    let mut board = Vec::new();
+    for i in 0..60 {
+        let t = Instant::now();
+        let b = store.board_day(store_id, date, date).await.expect("board");
+        if i >= 10 {
+            board.push(t.elapsed());
+        }
+        assert_eq!(b.doctors.len(), 60);
+        assert_eq!(b.appointments.len(), 2400);
+    }
+    let tz = slots::zone(&store_row.timezone);
+    let from = slots::to_utc(tz, date, NaiveTime::MIN).timestamp();
+    let to = from + 86_400;
+    let mut raw_board = Vec::new();
+    for i in 0..60 {
+        let t = Instant::now();
+        let rows: Vec<(String, String, i64, i64, String)> = sqlx::query_as(
+            "SELECT a.id, p.name, a.start_ts, a.end_ts, a.state FROM appointments a JOIN patients p ON p.id = a.patient_id
+             WHERE a.store_id = ? AND a.start_ts >= ? AND a.start_ts < ?",
+        )
+        .bind(store_id.to_string())
+        .bind(from)
+        .bind(to)
+        .fetch_all(store.pool())
+        .await
+        .expect("raw");
+        if i >= 10 {
+            raw_board.push(t.elapsed());
+        }
+        assert_eq!(rows.len(), 2400);
+    }
+    let raw_median = percentile(&mut raw_board, 0.5);
+    report("board_day, 60 doctors × 40 appointments", "median", percentile(&mut board, 0.5), Some(5.0), Some(raw_median));
+
+    // 2. One local command: booking.create with its outbox row, synchronous=FULL.
+    let staff = chain.world.staff.values().find(|s| s.role == Role::Receptionist).expect("receptionist");
+    let actor = Actor::Staff { staff_id: staff.id, name: staff.name.clone(), role: staff.role, store_ids: staff.store_ids.clone() };
+    let device = store.set_up_device(store_id, uuid::Uuid::now_v7()).await.expect("device");
+    let patients: Vec<_> = chain.world.patients.keys().copied().collect();
+    let next_day = date + Days::days(1);
+    // Book the next day's schedules slot by slot (big_store_day schedules every doctor that day too).
+    let mut free = Vec::new();
+    for doctor in chain.world.doctors.values() {
+        for dep in &doctor.department_ids {
+            for s in clinicdesk_domain::booking::doctor_slots(&chain.world, store_row, doctor.id, next_day) {
+                free.push((doctor.id, *dep, s.start, s.end));
+            }
+            break;
+        }
+    }
+    let n = free.len().min(400);
+    let mut cmd_times = Vec::with_capacity(n);
+    for (i, (doctor_id, department_id, start, end)) in free.into_iter().take(n).enumerate() {
+        let cmd = Command::BookingCreate(BookingCreate {
+            appointment_id: uuid::Uuid::now_v7(),
+            store_id,
+            doctor_id,
+            department_id,
+            patient_id: patients[i % patients.len()],
+            complaint_id: None,
+            start,
+            end,
+            visit_type: None,
+            source: Source::Desk,
+            fee: Some(NewFee { fee_id: uuid::Uuid::now_v7(), amount: 2500, paid_with: Some(PayMethod::Cash) }),
+        });
+        let t = Instant::now();
+        store.execute(&device, &actor, &cmd, Utc::now()).await.expect("booking applies");
+        cmd_times.push(t.elapsed());
+    }
+    sqlx::query("CREATE TABLE raw_bench (id TEXT PRIMARY KEY, doctor_id TEXT, start_ts INTEGER, end_ts INTEGER, payload TEXT)")
+        .execute(store.pool())
+        .await
+        .expect("raw table");
+    let mut raw_insert = Vec::with_capacity(n);
+    for i in 0..n {
+        let t = Instant::now();
+        let mut tx = store.pool().begin_with("BEGIN IMMEDIATE").await.expect("tx");
+        sqlx::query("INSERT INTO raw_bench VALUES (?, ?, ?, ?, ?)")
+            .bind(uuid::Uuid::now_v7().to_string())
+            .bind("d")
+            .bind(i as i64)
+            .bind(i as i64 + 900)
+            .bind("{}")
+            .execute(&mut *tx)
+            .await
+            .expect("raw insert");
+        tx.commit().await.expect("commit");
+        raw_insert.push(t.elapsed());
+    }
+    let raw_p99 = percentile(&mut raw_insert, 0.99);
+    let raw_med = percentile(&mut raw_insert, 0.5);
+    report(&format!("booking.create + outbox ({n} commands)"), "p99   ", percentile(&mut cmd_times, 0.99), Some(10.0), Some(raw_p99));
+    report("booking.create + outbox", "median", percentile(&mut cmd_times, 0.5), None, Some(raw_med));
+}

@@ -1,0 +1,52 @@
+//! The desk's local SQLite store: opens and migrates the database (with a backup first),
+//! runs every command in one write transaction together with its outbox row, and answers
+//! the board's queries.
+//!
+//! Discipline: runtime `sqlx::query` calls (no compile-time macros), each tested against a
+//! real SQLite file. Ids are stored as hyphenated TEXT, instants as Unix seconds.
+
+mod db;
+mod demo;
+mod error;
+mod exec;
+mod load;
+mod write;
+pub mod views;
+
+pub use db::{open, OpenOptions};
+pub use error::StoreError;
+pub use exec::{Device, Executed, OutboxRow};
+
+use sqlx::SqlitePool;
+
+/// A desk's database.
+#[derive(Clone)]
+pub struct LocalStore {
+    pool: SqlitePool,
+}
+
+impl LocalStore {
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+pub(crate) fn id_str(id: uuid::Uuid) -> String {
+    id.hyphenated().to_string()
+}
+
+pub(crate) fn parse_id(s: &str) -> Result<uuid::Uuid, StoreError> {
+    uuid::Uuid::parse_str(s).map_err(|_| StoreError::Corrupt(format!("bad id {s:?}")))
+}
+
+pub(crate) fn ts(at: chrono::DateTime<chrono::Utc>) -> i64 {
+    at.timestamp()
+}
+
+pub(crate) fn from_ts(secs: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp(secs, 0).unwrap_or_default()
+}

@@ -1,0 +1,355 @@
+//! Read models the desk shows: a store's day board, a doctor's week, patient search.
+//! These types cross the IPC edge as they are (camelCase JSON, TypeScript generated).
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{Duration, NaiveDate, NaiveTime, Timelike};
+use clinicdesk_domain::model::{AppointmentState, Doctor, DoctorOrder, Id, Period as LocalPeriod};
+use clinicdesk_domain::order::order_doctors;
+use clinicdesk_domain::slots;
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+
+use crate::{from_ts, id_str, parse_id, ts, LocalStore, StoreError};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct StoreRef {
+    pub id: String,
+    pub name: String,
+    pub timezone: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "Period"))]
+pub struct MinutePeriod {
+    pub start_min: u32,
+    pub end_min: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct BoardDoctor {
+    pub id: String,
+    pub name: String,
+    pub title: String,
+    pub departments: Vec<String>,
+    /// False: not yet in the store's doctor order (shown last, marked).
+    pub listed: bool,
+    pub hidden_from_patients: bool,
+    pub periods: Vec<MinutePeriod>,
+    pub slot_minutes: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum FeeState {
+    None,
+    Pending,
+    Paid,
+    Refunded,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum SyncState {
+    Pending,
+    Confirmed,
+    Attention,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct BoardAppointment {
+    pub id: String,
+    pub doctor_id: String,
+    pub patient_name: String,
+    pub start_min: u32,
+    pub end_min: u32,
+    pub state: AppointmentState,
+    pub visit_type: String,
+    pub department: String,
+    pub fee: FeeState,
+    pub sync: SyncState,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct BoardDay {
+    pub store: StoreRef,
+    pub stores: Vec<StoreRef>,
+    pub date: String,
+    pub today: String,
+    pub day_start_min: u32,
+    pub day_end_min: u32,
+    pub doctors: Vec<BoardDoctor>,
+    pub appointments: Vec<BoardAppointment>,
+    pub open_requests: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct PatientHit {
+    pub id: String,
+    pub name: String,
+    pub initials: String,
+    pub phone: String,
+    pub birth_date: String,
+}
+
+fn minutes(t: NaiveTime) -> u32 {
+    t.hour() * 60 + t.minute()
+}
+
+impl LocalStore {
+    pub async fn stores(&self) -> Result<Vec<StoreRef>, StoreError> {
+        let rows = sqlx::query("SELECT id, name, timezone FROM stores ORDER BY code").fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| Ok(StoreRef { id: r.try_get("id")?, name: r.try_get("name")?, timezone: r.try_get("timezone")? }))
+            .collect()
+    }
+
+    /// One store's day: doctors in the store's order with their working periods, and every
+    /// appointment of the day with patient, department, visit type, fee and sync state.
+    pub async fn board_day(&self, store_id: Id, date: NaiveDate, today: NaiveDate) -> Result<BoardDay, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let sid = id_str(store_id);
+        let store_row = sqlx::query("SELECT * FROM stores WHERE id = ?").bind(&sid).fetch_optional(&mut *conn).await?;
+        let store = match store_row {
+            Some(r) => crate::load::store_row(&r)?,
+            None => return Err(clinicdesk_domain::DomainError::NotFound { what: clinicdesk_domain::error::Entity::Store, id: store_id }.into()),
+        };
+        let tz = slots::zone(&store.timezone);
+        let day_start = slots::to_utc(tz, date, NaiveTime::MIN);
+        let day_end = slots::to_utc(tz, date + Duration::days(1), NaiveTime::MIN);
+        let (from, to) = (ts(day_start), ts(day_end));
+        let date_s = date.to_string();
+
+        // Doctors working in the store: by department, by schedule that day, by appointment that day.
+        let rows = sqlx::query(
+            "SELECT d.id, d.tenant_id, d.name, d.title FROM doctors d WHERE d.id IN (
+               SELECT dd.doctor_id FROM doctor_departments dd JOIN departments dep ON dep.id = dd.department_id WHERE dep.store_id = ?1
+               UNION SELECT doctor_id FROM schedules WHERE store_id = ?1 AND date = ?2
+               UNION SELECT doctor_id FROM appointments WHERE store_id = ?1 AND start_ts >= ?3 AND start_ts < ?4)",
+        )
+        .bind(&sid)
+        .bind(&date_s)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut doctors = Vec::with_capacity(rows.len());
+        for r in &rows {
+            doctors.push(Doctor {
+                id: parse_id(r.try_get("id")?)?,
+                tenant_id: parse_id(r.try_get("tenant_id")?)?,
+                name: r.try_get("name")?,
+                title: r.try_get("title")?,
+                department_ids: Vec::new(),
+            });
+        }
+        let order: Option<DoctorOrder> = match sqlx::query("SELECT doctor_ids, hidden FROM doctor_orders WHERE store_id = ?").bind(&sid).fetch_optional(&mut *conn).await? {
+            Some(r) => Some(DoctorOrder {
+                store_id,
+                doctor_ids: serde_json::from_str(r.try_get("doctor_ids")?).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                hidden: serde_json::from_str(r.try_get("hidden")?).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            }),
+            None => None,
+        };
+        let ordered = order_doctors(order.as_ref(), doctors.iter());
+
+        let mut dept_names: HashMap<String, Vec<String>> = HashMap::new();
+        for r in sqlx::query(
+            "SELECT dd.doctor_id, dep.name FROM doctor_departments dd JOIN departments dep ON dep.id = dd.department_id
+             WHERE dep.store_id = ? ORDER BY dep.name",
+        )
+        .bind(&sid)
+        .fetch_all(&mut *conn)
+        .await?
+        {
+            dept_names.entry(r.try_get("doctor_id")?).or_default().push(r.try_get("name")?);
+        }
+        let mut periods: HashMap<String, (Vec<MinutePeriod>, u32)> = HashMap::new();
+        for r in sqlx::query("SELECT doctor_id, periods, slot_minutes FROM schedules WHERE store_id = ? AND date = ?")
+            .bind(&sid)
+            .bind(&date_s)
+            .fetch_all(&mut *conn)
+            .await?
+        {
+            let ps: Vec<LocalPeriod> = serde_json::from_str(r.try_get("periods")?).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let entry = periods.entry(r.try_get("doctor_id")?).or_insert_with(|| (Vec::new(), r.try_get::<i64, _>("slot_minutes").unwrap_or(30) as u32));
+            entry.0.extend(ps.iter().map(|p| MinutePeriod { start_min: minutes(p.start), end_min: minutes(p.end) }));
+        }
+        let names: BTreeMap<Id, &Doctor> = doctors.iter().map(|d| (d.id, d)).collect();
+        let board_doctors: Vec<BoardDoctor> = ordered
+            .iter()
+            .map(|od| {
+                let d = names[&od.doctor_id];
+                let key = id_str(d.id);
+                let (ps, slot) = periods.remove(&key).unwrap_or_default();
+                BoardDoctor {
+                    departments: dept_names.remove(&key).unwrap_or_default(),
+                    id: key,
+                    name: d.name.clone(),
+                    title: d.title.clone(),
+                    listed: od.listed,
+                    hidden_from_patients: od.hidden,
+                    periods: ps,
+                    slot_minutes: if slot == 0 { 30 } else { slot },
+                }
+            })
+            .collect();
+
+        let visit_names: HashMap<String, String> = sqlx::query_as::<_, (String, String)>("SELECT code, name FROM visit_types WHERE tenant_id = ?")
+            .bind(id_str(store.tenant_id))
+            .fetch_all(&mut *conn)
+            .await?
+            .into_iter()
+            .collect();
+        let rows = sqlx::query(
+            "SELECT a.id, a.doctor_id, p.name AS patient_name, a.start_ts, a.end_ts, a.state, a.visit_type,
+                    dep.name AS department, f.status AS fee_status, r.id AS refund_id, a.sync_state
+             FROM appointments a
+             JOIN patients p ON p.id = a.patient_id
+             JOIN departments dep ON dep.id = a.department_id
+             LEFT JOIN fees f ON f.id = a.fee_id
+             LEFT JOIN refunds r ON r.fee_id = f.id
+             WHERE a.store_id = ? AND a.start_ts >= ? AND a.start_ts < ?
+             ORDER BY a.start_ts",
+        )
+        .bind(&sid)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&mut *conn)
+        .await?;
+        let local_min = |secs: i64| -> u32 {
+            let local = from_ts(secs).with_timezone(&tz);
+            let m = minutes(local.time());
+            if local.date_naive() > date { 24 * 60 } else { m }
+        };
+        let mut appointments = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let fee = match (r.try_get::<Option<String>, _>("fee_status")?.as_deref(), r.try_get::<Option<String>, _>("refund_id")?) {
+                (_, Some(_)) => FeeState::Refunded,
+                (Some("charged"), None) => FeeState::Paid,
+                (Some("pending"), None) => FeeState::Pending,
+                _ => FeeState::None,
+            };
+            let sync = match r.try_get::<&str, _>("sync_state")? {
+                "pending" => SyncState::Pending,
+                "attention" => SyncState::Attention,
+                _ => SyncState::Confirmed,
+            };
+            let code: String = r.try_get("visit_type")?;
+            appointments.push(BoardAppointment {
+                id: r.try_get("id")?,
+                doctor_id: r.try_get("doctor_id")?,
+                patient_name: r.try_get("patient_name")?,
+                start_min: local_min(r.try_get("start_ts")?),
+                end_min: local_min(r.try_get("end_ts")?),
+                state: AppointmentState::parse(r.try_get("state")?).ok_or_else(|| StoreError::Corrupt("state".into()))?,
+                visit_type: visit_names.get(&code).cloned().unwrap_or(code),
+                department: r.try_get("department")?,
+                fee,
+                sync,
+            });
+        }
+        let (open,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM cancellation_requests WHERE store_id = ? AND status = 'open'")
+            .bind(&sid)
+            .fetch_one(&mut *conn)
+            .await?;
+
+        // The grid spans the working periods and the appointments, in whole hours, at least 08–18.
+        let mut lo = 8 * 60;
+        let mut hi = 18 * 60;
+        for p in board_doctors.iter().flat_map(|d| &d.periods) {
+            lo = lo.min(p.start_min);
+            hi = hi.max(p.end_min);
+        }
+        for a in &appointments {
+            lo = lo.min(a.start_min);
+            hi = hi.max(a.end_min);
+        }
+        drop(conn);
+        Ok(BoardDay {
+            stores: self.stores().await?,
+            store: StoreRef { id: sid, name: store.name, timezone: store.timezone },
+            date: date_s,
+            today: today.to_string(),
+            day_start_min: lo / 60 * 60,
+            day_end_min: hi.div_ceil(60) * 60,
+            doctors: board_doctors,
+            appointments,
+            open_requests: open as u32,
+        })
+    }
+
+    /// Patients by name fragment, phone digits or pinyin initials, best matches first.
+    pub async fn search_patients(&self, query: &str, limit: u32) -> Result<Vec<PatientHit>, StoreError> {
+        let q = query.trim();
+        if q.is_empty() {
+            return Ok(Vec::new());
+        }
+        let lower = q.to_lowercase();
+        let escaped = lower.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        let rows = sqlx::query(
+            "SELECT id, name, initials, phone, birth_date,
+                    CASE WHEN name = ?1 OR phone = ?1 OR initials = ?2 THEN 0
+                         WHEN name LIKE ?3 ESCAPE '\\' OR phone LIKE ?3 ESCAPE '\\' OR initials LIKE ?3 ESCAPE '\\' THEN 1
+                         ELSE 2 END AS rank
+             FROM patients
+             WHERE name LIKE ?4 ESCAPE '\\' OR phone LIKE ?3 ESCAPE '\\' OR phone LIKE ?4 ESCAPE '\\' OR initials LIKE ?3 ESCAPE '\\'
+             ORDER BY rank, name, id LIMIT ?5",
+        )
+        .bind(q)
+        .bind(&lower)
+        .bind(format!("{escaped}%"))
+        .bind(format!("%{escaped}%"))
+        .bind(i64::from(limit.min(200)))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(PatientHit {
+                    id: r.try_get("id")?,
+                    name: r.try_get("name")?,
+                    initials: r.try_get("initials")?,
+                    phone: r.try_get("phone")?,
+                    birth_date: r.try_get("birth_date")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The history of one appointment, oldest first.
+    pub async fn history(&self, appointment_id: Id) -> Result<Vec<clinicdesk_domain::model::HistoryEntry>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM appointment_history WHERE appointment_id = ? ORDER BY at, mutation_id, idx")
+            .bind(id_str(appointment_id))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(clinicdesk_domain::model::HistoryEntry {
+                    appointment_id,
+                    mutation_id: parse_id(r.try_get("mutation_id")?)?,
+                    index: r.try_get::<i64, _>("idx")? as u16,
+                    at: from_ts(r.try_get("at")?),
+                    actor: r.try_get("actor")?,
+                    action: r.try_get("action")?,
+                    from_state: r.try_get::<Option<String>, _>("from_state")?.and_then(|s| AppointmentState::parse(&s)),
+                    to_state: r.try_get::<Option<String>, _>("to_state")?.and_then(|s| AppointmentState::parse(&s)),
+                    reason: r.try_get("reason")?,
+                    detail: serde_json::from_str(r.try_get("detail")?).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                })
+            })
+            .collect()
+    }
+}

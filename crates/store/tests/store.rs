@@ -1,0 +1,279 @@
+//! The desk's local store against real SQLite files: durability settings, backups before
+//! migrating, one transaction per command with its outbox row, the board's queries.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use clinicdesk_demo::{generate, DemoChain, DemoConfig};
+use clinicdesk_domain::booking::doctors_with_free_slots;
+use clinicdesk_domain::commands::*;
+use clinicdesk_domain::model::*;
+use clinicdesk_domain::order::order_doctors;
+use clinicdesk_domain::roles::{Actor, Role};
+use clinicdesk_store::{open, Device, LocalStore, OpenOptions};
+use uuid::Uuid;
+
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
+}
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 23, 1, 0, 0).unwrap()
+}
+
+struct Desk {
+    _dir: tempfile::TempDir,
+    store: LocalStore,
+    chain: DemoChain,
+    device: Device,
+}
+
+async fn desk() -> Desk {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir.path().join("desk.sqlite3"), OpenOptions::default()).await.unwrap();
+    let chain = generate(&DemoConfig { seed: 7, size: 0.25, today: today() });
+    store.import_chain(&chain.world, &chain.history, &chain.exams, &chain.corrections).await.unwrap();
+    let first = chain.world.stores.values().min_by_key(|s| s.code.clone()).unwrap().id;
+    let device = store.set_up_device(first, Uuid::from_u128(0xABCDEF)).await.unwrap();
+    Desk { _dir: dir, store, chain, device }
+}
+
+fn staff(chain: &DemoChain, store_id: Id, role: Role) -> Actor {
+    let s = chain.world.staff.values().find(|s| s.role == role && s.store_ids.contains(&store_id)).expect("demo staff");
+    Actor::Staff { staff_id: s.id, name: s.name.clone(), role: s.role, store_ids: s.store_ids.clone() }
+}
+
+/// A free slot tomorrow in the desk's store: (department, doctor, start, end).
+fn free_slot(d: &Desk) -> (Id, Id, DateTime<Utc>, DateTime<Utc>) {
+    let w = &d.chain.world;
+    let store = &w.stores[&d.device.store_id];
+    let day = today() + Duration::days(1);
+    for dep in w.departments.values().filter(|x| x.store_id == store.id) {
+        if let Some((doc, slots)) = doctors_with_free_slots(w, store, dep.id, day).into_iter().next() {
+            return (dep.id, doc.doctor_id, slots[0].start, slots[0].end);
+        }
+    }
+    panic!("no free slot tomorrow in the demo store");
+}
+
+fn booking(d: &Desk, fee: Option<NewFee>) -> BookingCreate {
+    let (department_id, doctor_id, start, end) = free_slot(d);
+    let patient_id = *d.chain.world.patients.keys().next().unwrap();
+    BookingCreate {
+        appointment_id: Uuid::now_v7(),
+        store_id: d.device.store_id,
+        doctor_id,
+        department_id,
+        patient_id,
+        complaint_id: None,
+        start,
+        end,
+        visit_type: None,
+        source: Source::Desk,
+        fee,
+    }
+}
+
+async fn count(store: &LocalStore, table: &str) -> i64 {
+    let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(store.pool()).await.unwrap();
+    n
+}
+
+#[tokio::test]
+async fn desk_database_runs_wal_with_full_sync_foreign_keys_and_a_busy_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir.path().join("d.sqlite3"), OpenOptions::default()).await.unwrap();
+    let (journal, sync, fk, busy) = store.pragmas().await.unwrap();
+    assert_eq!(journal.to_lowercase(), "wal");
+    assert_eq!(sync, 2, "synchronous=FULL");
+    assert_eq!(fk, 1);
+    assert_eq!(busy, 5000);
+}
+
+#[tokio::test]
+async fn an_existing_database_is_backed_up_before_migrating() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("desk.sqlite3");
+    {
+        // A file from before the first migration, holding data that must survive.
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=rwc", path.display())).await.unwrap();
+        sqlx::query("CREATE TABLE legacy_notes (text TEXT)").execute(&pool).await.unwrap();
+        sqlx::query("INSERT INTO legacy_notes VALUES ('张小明 复查')").execute(&pool).await.unwrap();
+        pool.close().await;
+    }
+    let store = open(&path, OpenOptions::default()).await.unwrap();
+    let backup = dir.path().join("desk.sqlite3.before-v0.bak");
+    assert!(backup.exists(), "backup written before migrating");
+    let copy = sqlx::SqlitePool::connect(&format!("sqlite://{}", backup.display())).await.unwrap();
+    let (text,): (String,) = sqlx::query_as("SELECT text FROM legacy_notes").fetch_one(&copy).await.unwrap();
+    assert_eq!(text, "张小明 复查");
+    assert!(store.is_empty().await.unwrap(), "migrated and usable");
+
+    // Opening again with nothing pending writes no new backup.
+    std::fs::remove_file(&backup).unwrap();
+    store.close().await;
+    open(&path, OpenOptions::default()).await.unwrap();
+    assert!(!backup.exists());
+}
+
+#[tokio::test]
+async fn every_command_commits_with_one_outbox_row_and_gap_free_device_seq() {
+    let d = desk().await;
+    let actor = staff(&d.chain, d.device.store_id, Role::Receptionist);
+    let b = booking(&d, Some(NewFee { fee_id: Uuid::now_v7(), amount: 2500, paid_with: Some(PayMethod::Cash) }));
+    let first = d.store.execute(&d.device, &actor, &Command::BookingCreate(b.clone()), now()).await.unwrap();
+    assert_eq!(first.device_seq, 1);
+
+    // The same slot again is refused: nothing written, no sequence number used.
+    let mut again = b.clone();
+    again.appointment_id = Uuid::now_v7();
+    again.fee = None;
+    let err = d.store.execute(&d.device, &actor, &Command::BookingCreate(again), now()).await.unwrap_err();
+    assert_eq!(err.code(), "slot_conflict");
+
+    let checked = d.store.execute(&d.device, &actor, &Command::CheckIn(AppointmentRef { appointment_id: b.appointment_id }), now()).await.unwrap();
+    assert_eq!(checked.device_seq, 2);
+
+    let outbox = d.store.outbox().await.unwrap();
+    assert_eq!(outbox.iter().map(|r| r.device_seq).collect::<Vec<_>>(), vec![1, 2]);
+    assert_eq!(outbox[0].name, "booking.create@1");
+    assert_eq!(outbox[1].name, "appointment.check_in@1");
+    assert_eq!(outbox[0].payload_hash.len(), 64);
+    assert_eq!(outbox[0].status, "pending");
+    // The payload replays to the same command.
+    let replay = Command::from_wire(&outbox[0].name, outbox[0].args.clone()).unwrap();
+    assert_eq!(replay, Command::BookingCreate(b.clone()));
+
+    let history = d.store.history(b.appointment_id).await.unwrap();
+    let actions: Vec<_> = history.iter().map(|h| h.action.as_str()).collect();
+    assert_eq!(actions, vec!["booked", "check_in"]);
+    assert!(history.iter().all(|h| h.actor.starts_with("receptionist:")));
+}
+
+#[tokio::test]
+async fn a_refused_command_leaves_every_table_as_it_was() {
+    let d = desk().await;
+    let actor = staff(&d.chain, d.device.store_id, Role::Receptionist);
+    let tables = ["appointments", "fees", "refunds", "appointment_history", "outbox", "cancellation_requests", "patients"];
+    let mut before = Vec::new();
+    for t in tables {
+        before.push(count(&d.store, t).await);
+    }
+    let mut b = booking(&d, Some(NewFee { fee_id: Uuid::now_v7(), amount: -100, paid_with: Some(PayMethod::Cash) }));
+    let err = d.store.execute(&d.device, &actor, &Command::BookingCreate(b.clone()), now()).await.unwrap_err();
+    assert_eq!(err.code(), "invalid_amount");
+    b.fee = None;
+    b.end = b.start - Duration::minutes(30);
+    assert_eq!(d.store.execute(&d.device, &actor, &Command::BookingCreate(b), now()).await.unwrap_err().code(), "end_before_start");
+    let mut after = Vec::new();
+    for t in tables {
+        after.push(count(&d.store, t).await);
+    }
+    assert_eq!(before, after);
+}
+
+#[tokio::test]
+async fn a_desk_fee_is_refunded_once_and_the_database_refuses_a_second_refund_row() {
+    let d = desk().await;
+    let actor = staff(&d.chain, d.device.store_id, Role::Receptionist);
+    let fee_id = Uuid::now_v7();
+    let b = booking(&d, Some(NewFee { fee_id, amount: 3000, paid_with: Some(PayMethod::Card) }));
+    d.store.execute(&d.device, &actor, &Command::BookingCreate(b.clone()), now()).await.unwrap();
+
+    let cancel = Command::Cancel(WithReason { appointment_id: b.appointment_id, reason: "患者改期".into() });
+    assert_eq!(d.store.execute(&d.device, &actor, &cancel, now()).await.unwrap_err().code(), "refund_first");
+
+    let refund = |id| Command::RefundCash(RefundArgs { refund_id: id, fee_id, reason: "取消预约".into() });
+    let done = d.store.execute(&d.device, &actor, &refund(Uuid::now_v7()), now()).await.unwrap();
+    let number = match &done.effects.changes[0] {
+        clinicdesk_domain::world::Change::Refund(r) => r.number.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(number, format!("TK-{}-{}-{:06}", d.device.store_code, d.device.device_code, done.device_seq));
+    assert_eq!(d.store.execute(&d.device, &actor, &refund(Uuid::now_v7()), now()).await.unwrap_err().code(), "already_refunded");
+    d.store.execute(&d.device, &actor, &cancel, now()).await.unwrap();
+
+    // Even a write that skips the rules cannot add a second refund for the fee.
+    let raw = sqlx::query("INSERT INTO refunds (id, fee_id, number, amount, kind, at, actor, reason) VALUES (?, ?, 'TK-X', 3000, 'desk_cash', 0, 'x', 'x')")
+        .bind(Uuid::now_v7().to_string())
+        .bind(fee_id.to_string())
+        .execute(d.store.pool())
+        .await;
+    assert!(raw.unwrap_err().as_database_error().unwrap().is_unique_violation());
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM refunds WHERE fee_id = ?").bind(fee_id.to_string()).fetch_one(d.store.pool()).await.unwrap();
+    assert_eq!(n, 1);
+}
+
+#[tokio::test]
+async fn the_board_shows_the_stores_doctor_order_with_unlisted_doctors_last() {
+    let d = desk().await;
+    let w = &d.chain.world;
+    for store in w.stores.values() {
+        let board = d.store.board_day(store.id, today(), today()).await.unwrap();
+        // Same order as the domain rule over the same doctors.
+        let on_board: BTreeSet<Id> = board.doctors.iter().map(|x| x.id.parse().unwrap()).collect();
+        let docs: Vec<&Doctor> = w.doctors.values().filter(|x| on_board.contains(&x.id)).collect();
+        let expected: Vec<String> = order_doctors(w.doctor_orders.get(&store.id), docs).iter().map(|o| o.doctor_id.to_string()).collect();
+        assert_eq!(board.doctors.iter().map(|x| x.id.clone()).collect::<Vec<_>>(), expected);
+        let first_unlisted = board.doctors.iter().position(|x| !x.listed).unwrap_or(board.doctors.len());
+        assert!(board.doctors[first_unlisted..].iter().all(|x| !x.listed), "no listed doctor after an unlisted one");
+
+        // Every appointment of the day in that store is on the board, in a doctor's column.
+        let tz = clinicdesk_domain::slots::zone(&store.timezone);
+        let expected_count = w
+            .appointments
+            .values()
+            .filter(|a| a.store_id == store.id && clinicdesk_domain::slots::local_date(tz, a.start) == today())
+            .count();
+        assert_eq!(board.appointments.len(), expected_count, "{}", store.name);
+        assert!(board.appointments.iter().all(|a| board.doctors.iter().any(|x| x.id == a.doctor_id)));
+        assert!(board.appointments.iter().all(|a| a.start_min < a.end_min && a.end_min <= board.day_end_min));
+        let open = w.requests.values().filter(|r| r.store_id == store.id && r.status == RequestStatus::Open).count();
+        assert_eq!(board.open_requests as usize, open);
+    }
+}
+
+#[tokio::test]
+async fn patients_are_found_by_name_phone_or_pinyin_initials() {
+    let d = desk().await;
+    let p = d.chain.world.patients.values().next().unwrap();
+    let by_name = d.store.search_patients(&p.name, 20).await.unwrap();
+    assert!(by_name.iter().any(|h| h.id == p.id.to_string()));
+    let by_phone = d.store.search_patients(&p.phone[..7], 50).await.unwrap();
+    assert!(by_phone.iter().any(|h| h.id == p.id.to_string()));
+    let initials = clinicdesk_store_initials(&p.name);
+    let by_initials = d.store.search_patients(&initials.to_uppercase(), 200).await.unwrap();
+    assert!(by_initials.iter().any(|h| h.id == p.id.to_string()), "{initials}");
+    assert!(d.store.search_patients("   ", 10).await.unwrap().is_empty());
+    assert!(d.store.search_patients("%", 10).await.unwrap().is_empty(), "LIKE wildcards are literal");
+}
+
+fn clinicdesk_store_initials(name: &str) -> String {
+    use pinyin::ToPinyin;
+    name.chars().filter_map(|c| c.to_pinyin().map(|p| p.first_letter().chars().next().unwrap())).collect()
+}
+
+#[tokio::test]
+async fn concurrent_commands_on_one_desk_get_contiguous_sequence_numbers() {
+    let d = desk().await;
+    let actor = staff(&d.chain, d.device.store_id, Role::Manager);
+    let store_id = d.device.store_id;
+    let doctors: Vec<Id> = d.chain.world.doctor_orders.get(&store_id).map(|o| o.doctor_ids.clone()).unwrap_or_default();
+    let mut tasks = Vec::new();
+    for i in 0..16 {
+        let store = d.store.clone();
+        let device = d.device.clone();
+        let actor = actor.clone();
+        let mut order = doctors.clone();
+        order.rotate_left(i % doctors.len().max(1));
+        tasks.push(tokio::spawn(async move {
+            store.execute(&device, &actor, &Command::SetDoctorOrder(SetDoctorOrder { store_id, doctor_ids: order }), now()).await.map(|e| e.device_seq)
+        }));
+    }
+    let mut seqs = Vec::new();
+    for t in tasks {
+        seqs.push(t.await.unwrap().expect("no busy errors with BEGIN IMMEDIATE and a busy timeout"));
+    }
+    seqs.sort();
+    assert_eq!(seqs, (1..=16).collect::<Vec<i64>>());
+}

@@ -1,0 +1,2 @@
+//! Tauri commands, one module per screen. Each is a few lines over the store.
+pub mod board;

@@ -1,0 +1,34 @@
+//! The desk app: Tauri shell over the local store. Commands stay thin: pull state, call the
+//! store or domain, map the error to `{code, message}` in the user's language.
+
+pub mod api;
+pub mod backend;
+pub mod commands;
+
+use tauri::Manager;
+
+/// Starts the desk window. The database opens (and on first start loads the demo clinic)
+/// in the background; commands wait for it.
+pub fn run() {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .init();
+    tauri::Builder::default()
+        .setup(|app| {
+            let data_dir = match std::env::var_os("CLINICDESK_DATA_DIR") {
+                Some(dir) => dir.into(),
+                None => app.path().app_data_dir()?,
+            };
+            let state = backend::AppState::new();
+            app.manage(state.clone());
+            tauri::async_runtime::spawn(async move {
+                if let Err(e) = state.init(&data_dir).await {
+                    tracing::error!(error = %e, "desk database could not be opened");
+                }
+            });
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![commands::board::board_day, commands::board::app_status])
+        .run(tauri::generate_context!())
+        .expect("error while running the ClinicDesk window");
+}

@@ -1,0 +1,3 @@
+// Hand-written to match the Rust DTOs until ts-rs generates this folder; keep the ts-rs shape.
+
+export type SyncState = "pending" | "confirmed" | "attention";

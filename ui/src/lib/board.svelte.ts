@@ -1,0 +1,46 @@
+// The board the user is looking at: what was loaded, what is loading, and the last error.
+
+import type { BoardDay } from "../bindings/BoardDay";
+import { toBackendError, type Backend, type BackendError } from "./backend";
+
+export class BoardState {
+  /** The last board that loaded; kept on screen while the next one loads or fails. */
+  day = $state<BoardDay | null>(null);
+  loading = $state(false);
+  error = $state<BackendError | null>(null);
+
+  readonly #backend: Backend;
+  #request = 0;
+  #last: { storeId: string | null; date: string | null } = { storeId: null, date: null };
+
+  constructor(backend: Backend) {
+    this.#backend = backend;
+  }
+
+  /** Loads a board. When calls overlap, only the latest one's answer or error is kept. */
+  async load(storeId: string | null, date: string | null): Promise<void> {
+    const request = ++this.#request;
+    this.#last = { storeId, date };
+    this.loading = true;
+    try {
+      const day = await this.#backend.boardDay(storeId, date);
+      if (request !== this.#request) return;
+      this.day = day;
+      this.error = null;
+    } catch (e) {
+      if (request !== this.#request) return;
+      this.error = toBackendError(e);
+    } finally {
+      if (request === this.#request) this.loading = false;
+    }
+  }
+
+  /** Repeats the last load, e.g. after an error. */
+  retry(): Promise<void> {
+    return this.load(this.#last.storeId, this.#last.date);
+  }
+
+  dismissError(): void {
+    this.error = null;
+  }
+}

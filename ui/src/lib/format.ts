@@ -1,0 +1,84 @@
+// Formatting of clock times, money and calendar dates; calendar dates are "YYYY-MM-DD" strings, never Date objects.
+
+import type { Locale } from "./i18n";
+
+const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/** "HH:MM" for minutes since local midnight; 1440 is "24:00" (end of day). */
+export function formatClock(minutes: number): string {
+  if (!Number.isInteger(minutes) || minutes < 0 || minutes > 24 * 60) {
+    throw new RangeError(`minutes out of range: ${minutes}`);
+  }
+  const h = Math.floor(minutes / 60);
+  const m = minutes % 60;
+  return `${String(h).padStart(2, "0")}:${String(m).padStart(2, "0")}`;
+}
+
+/** Money given as integer fen, e.g. 1250 → "¥12.50". */
+export function formatMoney(fen: number, locale: Locale): string {
+  if (!Number.isSafeInteger(fen)) {
+    throw new RangeError(`fen must be an integer: ${fen}`);
+  }
+  return new Intl.NumberFormat(locale, {
+    style: "currency",
+    currency: "CNY",
+    currencyDisplay: "narrowSymbol",
+  }).format(fen / 100);
+}
+
+/** True when `s` is a real calendar date written as YYYY-MM-DD. */
+export function isIsoDate(s: string): boolean {
+  const m = DATE_RE.exec(s);
+  if (!m) return false;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const t = new Date(Date.UTC(y, mo - 1, d));
+  return t.getUTCFullYear() === y && t.getUTCMonth() === mo - 1 && t.getUTCDate() === d;
+}
+
+/** Midnight UTC of a calendar date; used only as a time-zone-free calendar value. */
+function utcDate(iso: string): Date {
+  if (!isIsoDate(iso)) throw new RangeError(`not a YYYY-MM-DD date: ${iso}`);
+  const [y, mo, d] = iso.split("-").map(Number) as [number, number, number];
+  return new Date(Date.UTC(y, mo - 1, d));
+}
+
+/** The calendar date `days` days after `iso` (negative for before), independent of the machine's time zone. */
+export function shiftDate(iso: string, days: number): string {
+  const t = utcDate(iso);
+  t.setUTCDate(t.getUTCDate() + days);
+  return t.toISOString().slice(0, 10);
+}
+
+/** A calendar date for humans, e.g. "2025年3月10日星期一" or "Monday, March 10, 2025". */
+export function formatDate(iso: string, locale: Locale): string {
+  return new Intl.DateTimeFormat(locale, {
+    timeZone: "UTC",
+    year: "numeric",
+    month: "long",
+    day: "numeric",
+    weekday: "long",
+  }).format(utcDate(iso));
+}
+
+/** The day of the week of a calendar date, e.g. "星期一" or "Monday". */
+export function formatWeekday(iso: string, locale: Locale): string {
+  return new Intl.DateTimeFormat(locale, { timeZone: "UTC", weekday: "long" }).format(utcDate(iso));
+}
+
+/** The wall-clock date and minutes since midnight of instant `now` in IANA zone `timeZone`. */
+export function wallClock(now: Date, timeZone: string): { date: string; minutes: number } {
+  const parts = new Intl.DateTimeFormat("en-US", {
+    timeZone,
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    hourCycle: "h23",
+  }).formatToParts(now);
+  const get = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? "";
+  return {
+    date: `${get("year")}-${get("month")}-${get("day")}`,
+    minutes: Number(get("hour")) * 60 + Number(get("minute")),
+  };
+}
