@@ -6,13 +6,14 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use clinicdesk_app::api::ApiError;
-use clinicdesk_store::views::{BoardDay, PatientHit};
+use clinicdesk_store::views::{BoardDay, DoctorWeek, PatientHit};
 use ts_rs::{Config, TS};
 
 fn generate(dir: &Path) {
     let cfg = Config::new().with_out_dir(dir);
     BoardDay::export_all(&cfg).expect("BoardDay");
     PatientHit::export_all(&cfg).expect("PatientHit");
+    DoctorWeek::export_all(&cfg).expect("DoctorWeek");
     ApiError::export_all(&cfg).expect("ApiError");
 }
 

@@ -4,8 +4,7 @@ use clinicdesk_domain::Lang;
 use clinicdesk_store::StoreError;
 use serde::Serialize;
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-#[derive(ts_rs::TS)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, ts_rs::TS)]
 pub struct ApiError {
     pub code: String,
     pub message: String,

@@ -48,7 +48,7 @@ impl AppState {
         loop {
             let notified = self.notify.notified();
             if let Some(r) = self.ready.get() {
-                return r.clone().map_err(|e| StoreError::Corrupt(e));
+                return r.clone().map_err(StoreError::NotOpen);
             }
             notified.await;
         }

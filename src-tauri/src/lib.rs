@@ -28,7 +28,12 @@ pub fn run() {
             });
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![commands::board::board_day, commands::board::app_status])
+        .invoke_handler(tauri::generate_handler![
+            commands::board::board_day,
+            commands::board::doctor_week,
+            commands::board::search_patients,
+            commands::board::app_status
+        ])
         .run(tauri::generate_context!())
         .expect("error while running the ClinicDesk window");
 }

@@ -95,11 +95,10 @@ async fn main() {
     // Book the next day's schedules slot by slot (big_store_day schedules every doctor that day too).
     let mut free = Vec::new();
     for doctor in chain.world.doctors.values() {
-        for dep in &doctor.department_ids {
+        if let Some(dep) = doctor.department_ids.first() {
             for s in clinicdesk_domain::booking::doctor_slots(&chain.world, store_row, doctor.id, next_day) {
                 free.push((doctor.id, *dep, s.start, s.end));
             }
-            break;
         }
     }
     let n = free.len().min(400);

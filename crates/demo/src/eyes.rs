@@ -88,8 +88,7 @@ const UCVA_BY_SER: [(f64, f64); 13] = [
     (3.0, 100.0),
 ];
 
-const ORTHO_K_BRANDS: [(&str, &str); 3] =
-    [("欧几里得", "Euclid Systems"), ("CRT", "Paragon Vision Sciences"), ("亨泰", "亨泰光学")];
+const ORTHO_K_BRANDS: [(&str, &str); 3] = [("欧几里得", "Euclid Systems"), ("CRT", "Paragon Vision Sciences"), ("亨泰", "亨泰光学")];
 const DEFOCUS_BRANDS: [(&str, &str); 3] = [("新乐学", "HOYA"), ("星趣控", "Essilor"), ("成长乐", "ZEISS")];
 const FRAME_BRANDS: [(&str, &str); 3] = [("明月", "明月镜片"), ("万新", "万新光学"), ("爱赞", "Essilor")];
 
@@ -205,12 +204,7 @@ fn correction(rng: &mut Rng, kind: CorrectionKind, fitted_on: Option<NaiveDate>)
         CorrectionKind::Other => Some(("安视优", "强生 Johnson & Johnson")),
         CorrectionKind::None => None,
     };
-    Correction {
-        kind,
-        fitted_on,
-        brand: brand.map(|b| b.0.to_string()),
-        manufacturer: brand.map(|b| b.1.to_string()),
-    }
+    Correction { kind, fitted_on, brand: brand.map(|b| b.0.to_string()), manufacturer: brand.map(|b| b.1.to_string()) }
 }
 
 fn treatment_factor(kind: Option<CorrectionKind>) -> f64 {
@@ -225,8 +219,8 @@ fn treatment_factor(kind: Option<CorrectionKind>) -> f64 {
 fn child(rng: &mut Rng, org: &Org, p: &PatientInfo, today: NaiveDate) -> (Vec<EyeExam>, Correction) {
     let n = weighted(rng, &[(2usize, 8), (3, 14), (4, 18), (5, 18), (6, 16), (7, 14), (8, 12)]);
     // Some families stop coming: their recheck is overdue.
-    let lapsed = chance(rng, 0.18);
-    let last = today - Duration::days(if lapsed { rng.gen_range(215..=420) } else { rng.gen_range(0..=150) });
+    let lapsed = chance(rng, 0.12);
+    let last = today - Duration::days(if lapsed { rng.gen_range(215..=420) } else { rng.gen_range(0..=110) });
     let mut dates = vec![last];
     for _ in 1..n {
         let earlier = dates[0] - Duration::days(rng.gen_range(91..=183));
@@ -238,17 +232,14 @@ fn child(rng: &mut Rng, org: &Org, p: &PatientInfo, today: NaiveDate) -> (Vec<Ey
     let dates: Vec<NaiveDate> = dates.into_iter().map(not_sunday).collect();
 
     let prone = chance(rng, 0.6);
-    let z0 = (normal(rng) + if prone { 0.6 } else { 0.0 }).clamp(-2.5, 3.2);
+    let z0 = (normal(rng) + if prone { 0.6 } else { 0.0 }).clamp(-2.5, 2.8);
     let a0 = years(p.birth, dates[0]);
     let (m0, s0) = axial_reference(p.sex, a0);
     let al0 = m0 * (1.0 + s0 * z0);
     let anisometropia_mm = normal(rng) * 0.08;
     let mut al = [al0 + anisometropia_mm / 2.0, al0 - anisometropia_mm / 2.0];
     let ser0 = 1.5 - 0.3 * (a0 - 6.0) - 2.4 * (al0 - m0) + normal(rng) * 0.3;
-    let mut ser = [
-        ser0 - 1.2 * anisometropia_mm + normal(rng) * 0.1,
-        ser0 + 1.2 * anisometropia_mm + normal(rng) * 0.1,
-    ];
+    let mut ser = [ser0 - 1.2 * anisometropia_mm + normal(rng) * 0.1, ser0 + 1.2 * anisometropia_mm + normal(rng) * 0.1];
     let progression = if ser0 <= -0.5 {
         uniform(rng, 0.25, 1.0)
     } else if prone {
@@ -257,10 +248,8 @@ fn child(rng: &mut Rng, org: &Org, p: &PatientInfo, today: NaiveDate) -> (Vec<Ey
         uniform(rng, 0.0, 0.2)
     };
     let eye_rate = [uniform(rng, 0.9, 1.1), uniform(rng, 0.9, 1.1)];
-    let plan = weighted(
-        rng,
-        &[(CorrectionKind::SingleVisionFrames, 40), (CorrectionKind::DefocusFrames, 30), (CorrectionKind::OrthoK, 30)],
-    );
+    let plan =
+        weighted(rng, &[(CorrectionKind::SingleVisionFrames, 40), (CorrectionKind::DefocusFrames, 30), (CorrectionKind::OrthoK, 30)]);
     let switch_to_ortho_k = plan == CorrectionKind::SingleVisionFrames && progression >= 0.6 && chance(rng, 0.4);
     let traits = [Eye::Od, Eye::Os].map(|eye| {
         let (cylinder_cd, axis) = astigmatism(rng);
@@ -291,9 +280,8 @@ fn child(rng: &mut Rng, org: &Org, p: &PatientInfo, today: NaiveDate) -> (Vec<Ey
         let ortho_k_wearer = worn.is_some_and(|w| w.0 == CorrectionKind::OrthoK);
         let iop = chance(rng, 0.6);
         let cct = i == 0 || iop;
-        let [od, os] = [0, 1].map(|e| {
-            reading(rng, &traits[e], &person, &Measure { ser_d: ser[e], al_mm: al[e], iop, cct, ortho_k_wearer })
-        });
+        let [od, os] =
+            [0, 1].map(|e| reading(rng, &traits[e], &person, &Measure { ser_d: ser[e], al_mm: al[e], iop, cct, ortho_k_wearer }));
         let recheck_days = if ortho_k_wearer { rng.gen_range(91..=120) } else { rng.gen_range(91..=183) };
         exams.push(EyeExam {
             id: new_id(rng),
@@ -305,9 +293,14 @@ fn child(rng: &mut Rng, org: &Org, p: &PatientInfo, today: NaiveDate) -> (Vec<Ey
             os,
             next_recheck: Some(*date + Duration::days(recheck_days)),
         });
+        let mean_ser = (ser[0] + ser[1]) / 2.0;
         worn = match worn {
-            None if (ser[0] + ser[1]) / 2.0 <= -0.5 => Some((plan, *date, i)),
-            Some((CorrectionKind::SingleVisionFrames, _, fitted)) if switch_to_ortho_k && i >= fitted + 2 => {
+            // Ortho-k lenses correct up to about −5.50 D; stronger myopia gets spectacles.
+            None if mean_ser <= -0.5 && plan == CorrectionKind::OrthoK && mean_ser < -5.5 => {
+                Some((CorrectionKind::DefocusFrames, *date, i))
+            }
+            None if mean_ser <= -0.5 => Some((plan, *date, i)),
+            Some((CorrectionKind::SingleVisionFrames, _, fitted)) if switch_to_ortho_k && i >= fitted + 2 && mean_ser >= -5.5 => {
                 Some((CorrectionKind::OrthoK, *date, i))
             }
             w => w,
@@ -354,12 +347,7 @@ fn adult(rng: &mut Rng, org: &Org, p: &PatientInfo, today: NaiveDate) -> (Vec<Ey
         .iter()
         .map(|date| {
             let [od, os] = [0, 1].map(|e| {
-                reading(
-                    rng,
-                    &traits[e],
-                    &person,
-                    &Measure { ser_d: ser[e], al_mm: al[e], iop: true, cct: true, ortho_k_wearer: false },
-                )
+                reading(rng, &traits[e], &person, &Measure { ser_d: ser[e], al_mm: al[e], iop: true, cct: true, ortho_k_wearer: false })
             });
             EyeExam {
                 id: new_id(rng),

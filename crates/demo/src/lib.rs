@@ -8,6 +8,11 @@
 //! the eye-health records of about 300 children. [`big_store_day`] builds one crowded
 //! store day for the board benchmark.
 //!
+//! The chain is a snapshot at [`DemoChain::as_of`] (today 10:30): past visits are completed,
+//! no-shows or cancelled, this morning's are done, some patients wait, later ones are
+//! confirmed or pending. Stores open Monday to Saturday, and some doctors take Sunday duty
+//! so no day of the week shows an empty board.
+//!
 //! Invariants: no IO, no clock, no thread-local randomness. Every random choice comes from
 //! ChaCha8 streams seeded with the configured seed, every id from the same streams, and
 //! "today" is an argument, so the same configuration gives the same chain everywhere.
@@ -97,7 +102,7 @@ pub fn generate(cfg: &DemoConfig) -> DemoChain {
     let pools = calendar::pools(&org, &patients, &eyes.corrections, today);
     let mut rng = stream(cfg.seed, streams::APPOINTMENTS);
     let skels = calendar::fill(&mut rng, &org, &mut sheets, &pools, today, size);
-    let mut book = calendar::Book::new(&org, as_of, today);
+    let mut book = calendar::Book::new(&org, as_of, today, patients.len());
     book.run(&mut rng, &sheets, skels, &patients);
     book.requests(&mut stream(cfg.seed, streams::REQUESTS));
     let history = book.finish(&mut world);
@@ -109,19 +114,20 @@ pub fn generate(cfg: &DemoConfig) -> DemoChain {
 /// 60×40 board benchmark), deterministic.
 ///
 /// Every doctor works 08:00–18:00 in 15-minute slots (40 slots); with more than 40
-/// appointments per doctor the slots get shorter (and the day longer, up to midnight), so
-/// appointments never overlap. Panics if `per_doctor` exceeds 960 (one a minute from
-/// 08:00 to midnight). The chain is described as of 12:00 on `date`.
+/// appointments per doctor the slots get shorter (down to one minute, the day running up
+/// to 23:00), so appointments never overlap. Panics if `per_doctor` exceeds 900. The
+/// chain is described as of 12:00 on `date`; `exams` and `corrections` are empty.
 pub fn big_store_day(seed: u64, doctors: usize, per_doctor: usize, date: NaiveDate) -> DemoChain {
-    assert!(per_doctor <= 960, "at most 960 appointments per doctor fit in one day");
+    assert!(per_doctor <= 900, "at most 900 appointments per doctor fit in one day");
     let mut rng = stream(seed, streams::BIG);
     let mut world = World::default();
     let org = org::build_big(&mut rng, &mut world, doctors);
 
+    // per_doctor × slot ≤ max(600, per_doctor) ≤ 900 minutes: the day ends by 23:00.
     let slot_minutes: u16 = if per_doctor <= 40 { 15 } else { (600 / per_doctor).max(1) as u16 };
     let day_minutes = (per_doctor * usize::from(slot_minutes)).max(600) as i64;
     let start = org::t(8, 0);
-    let end = if day_minutes >= 16 * 60 { chrono::NaiveTime::from_hms_opt(23, 59, 59).expect("time") } else { start + Duration::minutes(day_minutes) };
+    let end = start + Duration::minutes(day_minutes);
 
     let total = doctors * per_doctor;
     let mut patients = Vec::with_capacity(total);
@@ -136,7 +142,7 @@ pub fn big_store_day(seed: u64, doctors: usize, per_doctor: usize, date: NaiveDa
             Patient {
                 id,
                 tenant_id: org.tenant_id,
-                name: name.clone(),
+                name,
                 sex,
                 birth_date: birth,
                 phone: names::phone(&mut rng, &mut phones),
@@ -145,16 +151,7 @@ pub fn big_store_day(seed: u64, doctors: usize, per_doctor: usize, date: NaiveDa
                 consultant_id: None,
             },
         );
-        patients.push(people::PatientInfo {
-            id,
-            name,
-            sex,
-            birth,
-            segment: people::Segment::AdultDental,
-            home: 0,
-            activity: 1.0,
-            guardian_name: None,
-        });
+        patients.push(people::PatientInfo { id, sex, birth, segment: people::Segment::AdultDental, home: 0, activity: 1.0 });
     }
 
     let mut sheets: Vec<calendar::Sheet> = (0..doctors)
@@ -166,7 +163,7 @@ pub fn big_store_day(seed: u64, doctors: usize, per_doctor: usize, date: NaiveDa
         .collect();
     let skels = calendar::fill_exact(&mut rng, &mut sheets, per_doctor, patients.len());
     let as_of = local_instant(date, 12, 0);
-    let mut book = calendar::Book::new(&org, as_of, date);
+    let mut book = calendar::Book::new(&org, as_of, date, patients.len());
     book.run(&mut rng, &sheets, skels, &patients);
     let history = book.finish(&mut world);
     DemoChain { world, history, exams: Vec::new(), corrections: BTreeMap::new(), staff_password: STAFF_PASSWORD, as_of }

@@ -50,11 +50,12 @@ impl DeptKind {
     /// How many slots one appointment takes, with weights.
     pub fn lengths(self) -> &'static [(usize, u32)] {
         match self {
-            DeptKind::Implant => &[(1, 40), (2, 60)],
-            DeptKind::DentalGeneral | DeptKind::PedDental | DeptKind::Ortho => &[(1, 70), (2, 30)],
-            DeptKind::PedOpto | DeptKind::AdultOpto => &[(1, 40), (2, 50), (3, 10)],
-            DeptKind::OrthoK => &[(1, 30), (2, 50), (3, 20)],
-            DeptKind::Tuina => &[(1, 60), (2, 40)],
+            DeptKind::Implant => &[(1, 30), (2, 50), (3, 20)],
+            DeptKind::DentalGeneral | DeptKind::Ortho => &[(1, 55), (2, 35), (3, 10)],
+            DeptKind::PedDental => &[(1, 65), (2, 35)],
+            DeptKind::PedOpto | DeptKind::AdultOpto => &[(1, 10), (2, 45), (3, 30), (4, 15)],
+            DeptKind::OrthoK => &[(2, 30), (3, 40), (4, 30)],
+            DeptKind::Tuina => &[(1, 45), (2, 55)],
         }
     }
 
@@ -94,7 +95,8 @@ pub(crate) struct DeptInfo {
 pub(crate) struct Workplace {
     pub store: usize,
     pub depts: Vec<usize>,
-    /// Monday = 0 … Sunday = 6.
+    /// Monday = 0 … Sunday = 6. Mostly Monday to Saturday; some doctors have a weekday
+    /// off, some work Sundays instead of a weekday.
     pub weekdays: [bool; 7],
 }
 
@@ -105,9 +107,9 @@ pub(crate) struct DoctorInfo {
     pub workplaces: Vec<Workplace>,
     /// Share of slots booked on an ordinary past day.
     pub popularity: f64,
-    /// Working periods in local time (Saturday: the first only, for some doctors).
+    /// Working periods in local time (at weekends only the first, for some doctors).
     pub periods: Vec<(NaiveTime, NaiveTime)>,
-    pub saturday_morning_only: bool,
+    pub weekend_morning_only: bool,
 }
 
 pub(crate) struct ComplaintInfo {
@@ -124,14 +126,13 @@ pub(crate) struct Org {
     pub depts: Vec<DeptInfo>,
     pub doctors: Vec<DoctorInfo>,
     pub complaints: Vec<ComplaintInfo>,
+    /// Per department: the complaints that lead to it.
+    pub complaints_by_dept: Vec<Vec<usize>>,
     pub consultants: Vec<Id>,
 }
 
-impl Org {
-    /// Complaints that lead to a department.
-    pub fn complaints_of(&self, dept: usize) -> Vec<usize> {
-        (0..self.complaints.len()).filter(|c| self.complaints[*c].depts.contains(&dept)).collect()
-    }
+fn complaints_by_dept(depts: &[DeptInfo], complaints: &[ComplaintInfo]) -> Vec<Vec<usize>> {
+    (0..depts.len()).map(|d| (0..complaints.len()).filter(|c| complaints[*c].depts.contains(&d)).collect()).collect()
 }
 
 pub(crate) const TENANT_NAME: &str = "悦康口腔眼科连锁";
@@ -173,7 +174,7 @@ const STORES: [StoreSpec; 3] = [
 ];
 
 /// Where a doctor works: store index, department kinds, fixed weekdays (None: Monday to
-/// Saturday, with a weekday off for some).
+/// Saturday, with a weekday off or Sunday duty for some).
 type Place = (usize, &'static [DeptKind], Option<&'static [usize]>);
 
 struct DoctorSpec {
@@ -193,9 +194,7 @@ const DOCTORS: [DoctorSpec; 25] = [
     DoctorSpec { name: "刘思远", title: "主治医师", places: &[(0, &[DentalGeneral], None)] },
     DoctorSpec { name: "张丽华", title: "主任医师", places: &[(0, &[Ortho], None)] },
     DoctorSpec {
-        name: "赵一鸣",
-        title: "主治医师",
-        places: &[(0, &[Ortho], Some(&[0, 1, 2, 4])), (2, &[DentalGeneral], Some(&[3, 5]))],
+        name: "赵一鸣", title: "主治医师", places: &[(0, &[Ortho], Some(&[0, 1, 2, 4])), (2, &[DentalGeneral], Some(&[3, 5]))]
     },
     DoctorSpec { name: "周婉清", title: "副主任医师", places: &[(0, &[PedDental], None)] },
     DoctorSpec { name: "吴佳琪", title: "住院医师", places: &[(0, &[PedDental, DentalGeneral], None)] },
@@ -203,11 +202,7 @@ const DOCTORS: [DoctorSpec; 25] = [
     DoctorSpec { name: "郑美玲", title: "主治医师", places: &[(0, &[DentalGeneral], None)] },
     DoctorSpec { name: "黄文博", title: "主任医师", places: &[(1, &[PedOpto, OrthoK], None)] },
     DoctorSpec { name: "林雨桐", title: "高级视光师", places: &[(1, &[PedOpto], None)] },
-    DoctorSpec {
-        name: "何嘉怡",
-        title: "视光师",
-        places: &[(1, &[PedOpto], Some(&[0, 1, 3, 5])), (2, &[PedOpto], Some(&[2, 4]))],
-    },
+    DoctorSpec { name: "何嘉怡", title: "视光师", places: &[(1, &[PedOpto], Some(&[0, 1, 3, 5])), (2, &[PedOpto], Some(&[2, 4]))] },
     DoctorSpec { name: "高俊杰", title: "视光师", places: &[(1, &[AdultOpto], None)] },
     DoctorSpec { name: "罗静", title: "视光师", places: &[(1, &[AdultOpto], None)] },
     DoctorSpec { name: "马欣妍", title: "副主任医师", places: &[(1, &[OrthoK], None)] },
@@ -361,7 +356,12 @@ pub(crate) fn build(rng: &mut Rng, world: &mut World) -> Org {
     let ortho_dept = depts[dept_of(0, Ortho).expect("orthodontics")].id;
     stores[0].rules = vec![
         VisitTypeRule { complaint_id: Some(braces), department_id: None, has_previous_visit: None, visit_type: ORTHO_REVIEW.into() },
-        VisitTypeRule { complaint_id: None, department_id: Some(ortho_dept), has_previous_visit: Some(false), visit_type: VISIT_FIRST.into() },
+        VisitTypeRule {
+            complaint_id: None,
+            department_id: Some(ortho_dept),
+            has_previous_visit: Some(false),
+            visit_type: VISIT_FIRST.into(),
+        },
     ];
     for (si, spec) in STORES.iter().enumerate() {
         let s = &stores[si];
@@ -398,6 +398,10 @@ pub(crate) fn build(rng: &mut Rng, world: &mut World) -> Org {
                 None => {
                     weekdays[..6].iter_mut().for_each(|w| *w = true);
                     if chance(rng, 0.5) {
+                        // Sunday duty (周日值班), with a weekday off instead.
+                        weekdays[6] = true;
+                        weekdays[rng.gen_range(0..5)] = false;
+                    } else if chance(rng, 0.5) {
                         weekdays[rng.gen_range(0..5)] = false;
                     }
                 }
@@ -405,27 +409,43 @@ pub(crate) fn build(rng: &mut Rng, world: &mut World) -> Org {
             workplaces.push(Workplace { store: *store, depts: ds, weekdays });
         }
         let slot_minutes = spec.places[0].1[0].slot_minutes();
-        world.doctors.insert(
-            id,
-            Doctor { id, tenant_id, name: spec.name.to_string(), title: spec.title.to_string(), department_ids },
-        );
+        world.doctors.insert(id, Doctor { id, tenant_id, name: spec.name.to_string(), title: spec.title.to_string(), department_ids });
         doctors.push(DoctorInfo {
             id,
             fee_fen: fee_for(spec.title),
             slot_minutes,
             workplaces,
-            popularity: uniform(rng, 0.62, 0.82),
+            popularity: uniform(rng, 0.55, 0.72),
             periods: variants[rng.gen_range(0..variants.len())].to_vec(),
-            saturday_morning_only: chance(rng, 0.4),
+            weekend_morning_only: chance(rng, 0.4),
         });
+    }
+
+    // Every store opens on Sundays (families come at weekends): if chance left a store
+    // without Sunday duty, its first doctor on the usual week takes it.
+    for si in 0..stores.len() {
+        let covered = doctors.iter().any(|d| d.workplaces.iter().any(|w| w.store == si && w.weekdays[6]));
+        if !covered {
+            if let Some(w) = doctors
+                .iter_mut()
+                .zip(DOCTORS.iter())
+                .flat_map(|(d, spec)| d.workplaces.iter_mut().zip(spec.places.iter()))
+                .find(|(w, place)| w.store == si && place.2.is_none())
+                .map(|(w, _)| w)
+            {
+                w.weekdays[6] = true;
+                if w.weekdays[..5].iter().all(|x| *x) {
+                    w.weekdays[2] = false;
+                }
+            }
+        }
     }
 
     // Each store's list: by seniority, then as founded; some doctors not listed yet, one
     // hidden from patients.
     for (si, s) in stores.iter().enumerate() {
-        let mut here: Vec<usize> = (0..DOCTORS.len())
-            .filter(|d| DOCTORS[*d].places.iter().any(|p| p.0 == si) && !UNLISTED[si].contains(d))
-            .collect();
+        let mut here: Vec<usize> =
+            (0..DOCTORS.len()).filter(|d| DOCTORS[*d].places.iter().any(|p| p.0 == si) && !UNLISTED[si].contains(d)).collect();
         here.sort_by_key(|d| (seniority(DOCTORS[*d].title), *d));
         world.doctor_orders.insert(
             s.id,
@@ -461,7 +481,8 @@ pub(crate) fn build(rng: &mut Rng, world: &mut World) -> Org {
         world.channels.insert(code.to_string(), Channel { code: code.to_string(), tenant_id, consultant_id: consultants[*consultant] });
     }
 
-    Org { tenant_id, stores, depts, doctors, complaints, consultants }
+    let complaints_by_dept = complaints_by_dept(&depts, &complaints);
+    Org { tenant_id, stores, depts, doctors, complaints, complaints_by_dept, consultants }
 }
 
 /// A single store with `doctors` doctors (the benchmark's board), all listed in order.
@@ -528,19 +549,17 @@ pub(crate) fn build_big(rng: &mut Rng, world: &mut World, doctors: usize) -> Org
             workplaces: vec![Workplace { store: 0, depts: vec![dept], weekdays: [true; 7] }],
             popularity: 1.0,
             periods: vec![(t(8, 0), t(18, 0))],
-            saturday_morning_only: false,
+            weekend_morning_only: false,
         });
     }
-    world.doctor_orders.insert(
-        store_id,
-        DoctorOrder { store_id, doctor_ids: infos.iter().map(|d| d.id).collect(), hidden: BTreeSet::new() },
-    );
+    world
+        .doctor_orders
+        .insert(store_id, DoctorOrder { store_id, doctor_ids: infos.iter().map(|d| d.id).collect(), hidden: BTreeSet::new() });
     for (login, name, role) in [("front.bm01", "刘婷", Role::Receptionist), ("manager.bm01", "杨建华", Role::Manager)] {
         let id = new_id(rng);
-        world.staff.insert(
-            id,
-            Staff { id, tenant_id, name: name.into(), login: login.into(), role, store_ids: vec![store_id], doctor_id: None },
-        );
+        world
+            .staff
+            .insert(id, Staff { id, tenant_id, name: name.into(), login: login.into(), role, store_ids: vec![store_id], doctor_id: None });
     }
     let stores = vec![StoreInfo {
         id: store_id,
@@ -551,5 +570,6 @@ pub(crate) fn build_big(rng: &mut Rng, world: &mut World, doctors: usize) -> Org
         rules: Vec::new(),
         receptionist: "receptionist:刘婷".to_string(),
     }];
-    Org { tenant_id, stores, depts, doctors: infos, complaints, consultants: Vec::new() }
+    let complaints_by_dept = complaints_by_dept(&depts, &complaints);
+    Org { tenant_id, stores, depts, doctors: infos, complaints, complaints_by_dept, consultants: Vec::new() }
 }

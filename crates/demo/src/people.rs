@@ -34,23 +34,21 @@ struct SegmentSpec {
 
 const SEGMENTS: [SegmentSpec; 6] = [
     SegmentSpec { segment: Segment::EyeCohort, share: 150, ages: (7, 16), homes: &[(1, 65), (2, 35)] },
-    SegmentSpec { segment: Segment::OptoKid, share: 100, ages: (4, 17), homes: &[(1, 65), (2, 35)] },
+    SegmentSpec { segment: Segment::OptoKid, share: 150, ages: (4, 17), homes: &[(1, 65), (2, 35)] },
     SegmentSpec { segment: Segment::DentalKid, share: 120, ages: (4, 15), homes: &[(0, 70), (2, 30)] },
-    SegmentSpec { segment: Segment::AdultOpto, share: 80, ages: (18, 45), homes: &[(1, 70), (2, 30)] },
-    SegmentSpec { segment: Segment::AdultDental, share: 450, ages: (18, 78), homes: &[(0, 65), (2, 35)] },
+    SegmentSpec { segment: Segment::AdultOpto, share: 120, ages: (18, 45), homes: &[(1, 70), (2, 30)] },
+    SegmentSpec { segment: Segment::AdultDental, share: 360, ages: (18, 78), homes: &[(0, 65), (2, 35)] },
     SegmentSpec { segment: Segment::AdultTuina, share: 100, ages: (28, 75), homes: &[(2, 100)] },
 ];
 
 pub(crate) struct PatientInfo {
     pub id: Id,
-    pub name: String,
     pub sex: Sex,
     pub birth: NaiveDate,
     pub segment: Segment,
     pub home: usize,
     /// How often the patient books, relative to others.
     pub activity: f64,
-    pub guardian_name: Option<String>,
 }
 
 impl PatientInfo {
@@ -76,15 +74,15 @@ pub(crate) fn build(rng: &mut Rng, world: &mut World, org: &Org, count: usize, t
     let mut phones = HashSet::new();
     let mut out = Vec::with_capacity(count);
     for (spec, n) in SEGMENTS.iter().zip(counts) {
-        // The family the previous child belongs to: guardian, surname, guardian's name, home store, children.
-        let mut family: Option<(Id, String, String, usize, usize)> = None;
+        // The family the previous child belongs to: guardian, surname, home store, children.
+        let mut family: Option<(Id, String, usize, usize)> = None;
         for _ in 0..n {
             let sex = if chance(rng, 0.5) { Sex::Female } else { Sex::Male };
             let birth = birth_date(rng, today, spec.ages);
             let home = weighted(rng, spec.homes);
             let child = age_years(birth, today) < 18;
             let (name, phone, guardian) = if child {
-                let sibling = family.as_ref().is_some_and(|f| f.3 == home && f.4 < 3) && chance(rng, 0.22);
+                let sibling = family.as_ref().is_some_and(|f| f.2 == home && f.3 < 3) && chance(rng, 0.22);
                 if !sibling {
                     let father_surname = names::surname(rng).to_string();
                     let parent_year = birth.year() - rng.gen_range(25..=38);
@@ -96,14 +94,14 @@ pub(crate) fn build(rng: &mut Rng, world: &mut World, org: &Org, count: usize, t
                     };
                     let gid = new_id(rng);
                     let gphone = names::phone(rng, &mut phones);
-                    world.guardians.insert(gid, Guardian { id: gid, tenant_id: org.tenant_id, name: gname.clone(), phone: gphone });
-                    family = Some((gid, father_surname, gname, home, 0));
+                    world.guardians.insert(gid, Guardian { id: gid, tenant_id: org.tenant_id, name: gname, phone: gphone });
+                    family = Some((gid, father_surname, home, 0));
                 }
                 let f = family.as_mut().expect("a family");
-                f.4 += 1;
+                f.3 += 1;
                 let name = format!("{}{}", f.1, names::given_name(rng, sex, birth.year()));
                 let phone = world.guardians[&f.0].phone.clone();
-                (name, phone, Some((f.0, f.2.clone())))
+                (name, phone, Some(f.0))
             } else {
                 (names::full_name(rng, sex, birth.year()), names::phone(rng, &mut phones), None)
             };
@@ -120,25 +118,16 @@ pub(crate) fn build(rng: &mut Rng, world: &mut World, org: &Org, count: usize, t
                 Patient {
                     id,
                     tenant_id: org.tenant_id,
-                    name: name.clone(),
+                    name,
                     sex,
                     birth_date: birth,
                     phone,
-                    guardian_ids: guardian.iter().map(|g| g.0).collect(),
+                    guardian_ids: guardian.into_iter().collect(),
                     channel_code,
                     consultant_id,
                 },
             );
-            out.push(PatientInfo {
-                id,
-                name,
-                sex,
-                birth,
-                segment: spec.segment,
-                home,
-                activity: 0.25 + 4.0 * u * u * u,
-                guardian_name: guardian.map(|g| g.1),
-            });
+            out.push(PatientInfo { id, sex, birth, segment: spec.segment, home, activity: 0.4 + 1.6 * u });
         }
     }
     out

@@ -11,12 +11,7 @@ use crate::world::World;
 
 /// The departments of a store that treat a complaint.
 pub fn departments_for_complaint<'a>(world: &'a World, complaint: &Complaint, store_id: Id) -> Vec<&'a Department> {
-    complaint
-        .department_ids
-        .iter()
-        .filter_map(|id| world.departments.get(id))
-        .filter(|d| d.store_id == store_id)
-        .collect()
+    complaint.department_ids.iter().filter_map(|id| world.departments.get(id)).filter(|d| d.store_id == store_id).collect()
 }
 
 /// The doctors who work in a store: a department of the store, a schedule or an appointment there.
@@ -46,10 +41,7 @@ pub fn doctor_slots(world: &World, store: &Store, doctor_id: Id, date: NaiveDate
 
 /// Doctors of a department with at least one free slot that day, in the store's doctor order.
 pub fn doctors_with_free_slots(world: &World, store: &Store, department_id: Id, date: NaiveDate) -> Vec<(OrderedDoctor, Vec<Slot>)> {
-    let in_dept: Vec<&Doctor> = store_doctors(world, store.id)
-        .into_iter()
-        .filter(|d| d.department_ids.contains(&department_id))
-        .collect();
+    let in_dept: Vec<&Doctor> = store_doctors(world, store.id).into_iter().filter(|d| d.department_ids.contains(&department_id)).collect();
     order_doctors(world.doctor_orders.get(&store.id), in_dept)
         .into_iter()
         .filter_map(|od| {
@@ -80,10 +72,7 @@ pub fn decide_visit_type(
     });
     match matched {
         Some(rule) => VisitTypeDecision { code: rule.visit_type.clone(), by_fallback: false },
-        None => VisitTypeDecision {
-            code: if has_previous_visit { VISIT_RETURN } else { VISIT_FIRST }.to_string(),
-            by_fallback: true,
-        },
+        None => VisitTypeDecision { code: if has_previous_visit { VISIT_RETURN } else { VISIT_FIRST }.to_string(), by_fallback: true },
     }
 }
 
@@ -118,7 +107,12 @@ mod tests {
         let ortho = Id::from_u128(10);
         let braces = Id::from_u128(20);
         let rules = vec![
-            VisitTypeRule { complaint_id: Some(braces), department_id: None, has_previous_visit: Some(true), visit_type: "ortho_review".into() },
+            VisitTypeRule {
+                complaint_id: Some(braces),
+                department_id: None,
+                has_previous_visit: Some(true),
+                visit_type: "ortho_review".into(),
+            },
             VisitTypeRule { complaint_id: None, department_id: Some(ortho), has_previous_visit: None, visit_type: "ortho_consult".into() },
         ];
         let other = Id::from_u128(30);

@@ -294,10 +294,7 @@ pub fn handle(world: &World, ctx: &Ctx, command: &Command) -> Result<Effects, Do
         Command::CheckIn(c) => transition(world, &mut fx, c.appointment_id, Action::CheckIn, None)?,
         Command::Complete(c) => transition(world, &mut fx, c.appointment_id, Action::Complete, None)?,
         Command::NoShow(c) => transition(world, &mut fx, c.appointment_id, Action::NoShow, None)?,
-        Command::UndoCheckIn(c) => {
-            let reason = text::required("reason", &c.reason, REASON_MAX)?;
-            transition(world, &mut fx, c.appointment_id, Action::UndoCheckIn, Some(reason))?
-        }
+        Command::UndoCheckIn(c) => transition(world, &mut fx, c.appointment_id, Action::UndoCheckIn, Some(&c.reason))?,
         Command::Cancel(c) => staff_cancel(world, &mut fx, c)?,
         Command::Reschedule(c) => reschedule(world, &mut fx, c)?,
         Command::PatientCancel(c) => patient_cancel(world, &mut fx, c)?,
@@ -585,9 +582,11 @@ fn staff_appointment<'w>(world: &'w World, fx: &Fx, id: Id, permission: Permissi
     Ok(appt)
 }
 
-fn transition(world: &World, fx: &mut Fx, id: Id, action: Action, reason: Option<String>) -> Result<(), DomainError> {
+/// A plain state change. `reason`, when given, is required (undo of a check-in is audited).
+fn transition(world: &World, fx: &mut Fx, id: Id, action: Action, reason: Option<&str>) -> Result<(), DomainError> {
     let permission = if action == Action::UndoCheckIn { Permission::UndoCheckIn } else { Permission::ManageAppointment };
     let appt = staff_appointment(world, fx, id, permission)?;
+    let reason = reason.map(|r| text::required("reason", r, REASON_MAX)).transpose()?;
     let to = next_state(appt.state, action)?;
     fx.set_state(appt, to, action.as_str(), reason);
     Ok(())
@@ -680,10 +679,7 @@ fn patient_cancel(world: &World, fx: &mut Fx, c: &WithReason) -> Result<(), Doma
         let refunded = world.refund_of(fee.id).is_some();
         if fee.status == ChargeStatus::Charged && !refunded {
             match fee.authority {
-                Some(RefundAuthority::Server) => {
-                    if fees::online_refund_expired(fee, fx.ctx.now) {
-                        return Err(DomainError::OnlineRefundExpired { paid_at: fee.paid_at.unwrap_or(fx.ctx.now) });
-                    }
+                Some(RefundAuthority::Server) if !fees::online_refund_expired(fee, fx.ctx.now) => {
                     let refund = Refund {
                         id: derived_id(fx.ctx.mutation_id, 1),
                         fee_id: fee.id,
@@ -698,8 +694,9 @@ fn patient_cancel(world: &World, fx: &mut Fx, c: &WithReason) -> Result<(), Doma
                     fx.put(Change::Refund(refund));
                 }
                 _ => {
-                    // A desk-paid fee can only be handed back by its desk: the patient's
-                    // cancel becomes a request the desk completes (refund, then cancel).
+                    // A desk-paid fee can only be handed back by its desk, and an online
+                    // payment past the provider's 365 days only by a recorded manual refund:
+                    // the patient's cancel becomes a request the desk completes (refund, then cancel).
                     if world.open_request_of(appt.id).is_some() {
                         return Err(DomainError::RequestAlreadyOpen);
                     }
@@ -721,6 +718,9 @@ fn patient_cancel(world: &World, fx: &mut Fx, c: &WithReason) -> Result<(), Doma
                 }
             }
         }
+    }
+    if let Some(req) = world.open_request_of(appt.id) {
+        fx.put(Change::Request(decided(req, RequestStatus::Approved, fx.ctx, None)));
     }
     fx.set_state(appt, to, "patient_cancel", reason);
     Ok(())
@@ -797,6 +797,11 @@ fn fee_charge(world: &World, fx: &mut Fx, c: &FeeCharge) -> Result<(), DomainErr
     fx.ctx.actor.require(Permission::ChargeFee, Some(fee.store_id))?;
     if fee.status == ChargeStatus::Charged {
         return Err(DomainError::AlreadyCharged);
+    }
+    // A cancelled or missed appointment keeps no fee: nothing to charge.
+    let appt = world.appointment(fee.appointment_id)?;
+    if !appt.state.is_active() {
+        return Err(DomainError::InvalidTransition { from: appt.state, action: "charge" });
     }
     let mut charged = fee.clone();
     charge(&mut charged, c.method, fx.ctx)?;
@@ -885,7 +890,8 @@ fn set_doctor_order(world: &World, fx: &mut Fx, c: &SetDoctorOrder) -> Result<()
     for id in &c.doctor_ids {
         world.doctor(*id)?;
     }
-    let mut order = world.doctor_orders.get(&c.store_id).cloned().unwrap_or_else(|| DoctorOrder { store_id: c.store_id, ..Default::default() });
+    let mut order =
+        world.doctor_orders.get(&c.store_id).cloned().unwrap_or_else(|| DoctorOrder { store_id: c.store_id, ..Default::default() });
     order.doctor_ids = c.doctor_ids.clone();
     fx.put(Change::DoctorOrder(order));
     Ok(())
@@ -895,7 +901,8 @@ fn set_doctor_hidden(world: &World, fx: &mut Fx, c: &SetDoctorHidden) -> Result<
     fx.ctx.actor.require(Permission::EditDoctorOrder, Some(c.store_id))?;
     world.store(c.store_id)?;
     world.doctor(c.doctor_id)?;
-    let mut order = world.doctor_orders.get(&c.store_id).cloned().unwrap_or_else(|| DoctorOrder { store_id: c.store_id, ..Default::default() });
+    let mut order =
+        world.doctor_orders.get(&c.store_id).cloned().unwrap_or_else(|| DoctorOrder { store_id: c.store_id, ..Default::default() });
     if c.hidden {
         order.hidden.insert(c.doctor_id);
     } else {

@@ -173,10 +173,20 @@ impl DomainError {
         match self {
             Forbidden { permission, .. } => format!(
                 "{} ({})",
-                l.pick("您的角色无权执行此操作，请联系店长。", "您的角色無權執行此操作，請聯絡店長。", "Your role may not do this; ask a manager."),
+                l.pick(
+                    "您的角色无权执行此操作，请联系店长。",
+                    "您的角色無權執行此操作，請聯絡店長。",
+                    "Your role may not do this; ask a manager."
+                ),
                 permission.as_str()
             ),
-            NotInStore { .. } => l.pick("您不属于该门店，无法操作其数据。", "您不屬於該門店，無法操作其資料。", "You do not work in this store and cannot change its data.").into(),
+            NotInStore { .. } => l
+                .pick(
+                    "您不属于该门店，无法操作其数据。",
+                    "您不屬於該門店，無法操作其資料。",
+                    "You do not work in this store and cannot change its data.",
+                )
+                .into(),
             NotFound { what, .. } => match l {
                 Lang::ZhCn => format!("找不到该{}，可能已被删除，请刷新后重试。", what.name(l)),
                 Lang::ZhTw => format!("找不到該{}，可能已被刪除，請重新整理後重試。", what.name(l)),
@@ -197,10 +207,30 @@ impl DomainError {
                 Lang::ZhTw => format!("{}太長：最多 {max} 個字，請縮短。", field_name(field, l)),
                 Lang::En => format!("The {} is too long: at most {max} characters.", field_name(field, l)),
             },
-            InvalidPhone => l.pick("手机号无效：请输入 11 位手机号（如 13800138000）。", "手機號無效：請輸入 11 位手機號（如 13800138000）。", "Phone number not valid: enter an 11-digit mobile number (e.g. 13800138000).").into(),
-            InvalidBirthDate => l.pick("出生日期无效：不能晚于今天，也不能早于 120 年前。", "出生日期無效：不能晚於今天，也不能早於 120 年前。", "Birth date not valid: it cannot be in the future or more than 120 years ago.").into(),
-            EndBeforeStart => l.pick("结束时间必须晚于开始时间。", "結束時間必須晚於開始時間。", "The end time must be after the start time.").into(),
-            OutsideSchedule => l.pick("该时间不在医生的排班内，请选择排班内的时段。", "該時間不在醫生的排班內，請選擇排班內的時段。", "The doctor does not work at that time; pick a slot inside the schedule.").into(),
+            InvalidPhone => l
+                .pick(
+                    "手机号无效：请输入 11 位手机号（如 13800138000）。",
+                    "手機號無效：請輸入 11 位手機號（如 13800138000）。",
+                    "Phone number not valid: enter an 11-digit mobile number (e.g. 13800138000).",
+                )
+                .into(),
+            InvalidBirthDate => l
+                .pick(
+                    "出生日期无效：不能晚于今天，也不能早于 120 年前。",
+                    "出生日期無效：不能晚於今天，也不能早於 120 年前。",
+                    "Birth date not valid: it cannot be in the future or more than 120 years ago.",
+                )
+                .into(),
+            EndBeforeStart => {
+                l.pick("结束时间必须晚于开始时间。", "結束時間必須晚於開始時間。", "The end time must be after the start time.").into()
+            }
+            OutsideSchedule => l
+                .pick(
+                    "该时间不在医生的排班内，请选择排班内的时段。",
+                    "該時間不在醫生的排班內，請選擇排班內的時段。",
+                    "The doctor does not work at that time; pick a slot inside the schedule.",
+                )
+                .into(),
             NotOnSlotGrid { slot_minutes } => match l {
                 Lang::ZhCn => format!("时间须对齐 {slot_minutes} 分钟的号源，请选择列表中的时段。"),
                 Lang::ZhTw => format!("時間須對齊 {slot_minutes} 分鐘的號源，請選擇列表中的時段。"),
@@ -211,34 +241,120 @@ impl DomainError {
                 Lang::ZhTw => format!("該時段已停診（{reason}），請選擇其他時段。"),
                 Lang::En => format!("That time is blocked ({reason}); pick another slot."),
             },
-            SlotConflict { .. } => l.pick("该时段已约满，请选择其他时段或其他医生。", "該時段已約滿，請選擇其他時段或其他醫生。", "That slot is already taken; pick another slot or doctor.").into(),
-            DoctorNotInDepartment { .. } => l.pick("该医生不属于所选科室，请重新选择医生。", "該醫生不屬於所選科室，請重新選擇醫生。", "That doctor does not work in the chosen department; pick another doctor.").into(),
-            DepartmentNotInStore { .. } => l.pick("所选科室不在本门店，请重新选择科室。", "所選科室不在本門店，請重新選擇科室。", "That department is not in this store; pick another.").into(),
-            ComplaintNotForDepartment { .. } => l.pick("该主诉不由所选科室接诊，请重新选择科室。", "該主訴不由所選科室接診，請重新選擇科室。", "That department does not treat this complaint; pick another department.").into(),
+            SlotConflict { .. } => l
+                .pick(
+                    "该时段已约满，请选择其他时段或其他医生。",
+                    "該時段已約滿，請選擇其他時段或其他醫生。",
+                    "That slot is already taken; pick another slot or doctor.",
+                )
+                .into(),
+            DoctorNotInDepartment { .. } => l
+                .pick(
+                    "该医生不属于所选科室，请重新选择医生。",
+                    "該醫生不屬於所選科室，請重新選擇醫生。",
+                    "That doctor does not work in the chosen department; pick another doctor.",
+                )
+                .into(),
+            DepartmentNotInStore { .. } => l
+                .pick(
+                    "所选科室不在本门店，请重新选择科室。",
+                    "所選科室不在本門店，請重新選擇科室。",
+                    "That department is not in this store; pick another.",
+                )
+                .into(),
+            ComplaintNotForDepartment { .. } => l
+                .pick(
+                    "该主诉不由所选科室接诊，请重新选择科室。",
+                    "該主訴不由所選科室接診，請重新選擇科室。",
+                    "That department does not treat this complaint; pick another department.",
+                )
+                .into(),
             InvalidTransition { from, action } => match l {
                 Lang::ZhCn => format!("预约当前为“{}”，不能{}。", state_name(*from, l), action_name(action, l)),
                 Lang::ZhTw => format!("預約目前為「{}」，不能{}。", state_name(*from, l), action_name(action, l)),
                 Lang::En => format!("The appointment is {}; it cannot be {}.", state_name(*from, l), action_name(action, l)),
             },
-            CancelAfterCheckIn { .. } => l.pick("患者已到店挂号，不能取消。如为误操作，请店长撤销到店。", "患者已到店掛號，不能取消。如為誤操作，請店長撤銷到店。", "The patient has checked in; it can no longer be cancelled. If check-in was a mistake, a manager can undo it.").into(),
-            RefundFirst { .. } => l.pick("该预约已收挂号费，请先退费再取消。", "該預約已收掛號費，請先退費再取消。", "A registration fee was paid: refund it first, then cancel.").into(),
+            CancelAfterCheckIn { .. } => l
+                .pick(
+                    "患者已到店挂号，不能取消。如为误操作，请店长撤销到店。",
+                    "患者已到店掛號，不能取消。如為誤操作，請店長撤銷到店。",
+                    "The patient has checked in; it can no longer be cancelled. If check-in was a mistake, a manager can undo it.",
+                )
+                .into(),
+            RefundFirst { .. } => l
+                .pick(
+                    "该预约已收挂号费，请先退费再取消。",
+                    "該預約已收掛號費，請先退費再取消。",
+                    "A registration fee was paid: refund it first, then cancel.",
+                )
+                .into(),
             AlreadyRefunded { number } => match l {
                 Lang::ZhCn => format!("该费用已退过（退费单号 {number}），不能重复退费。"),
                 Lang::ZhTw => format!("該費用已退過（退費單號 {number}），不能重複退費。"),
                 Lang::En => format!("This fee was already refunded (slip {number}); it cannot be refunded twice."),
             },
-            NotCharged => l.pick("该费用尚未收取，无需退费。", "該費用尚未收取，無需退費。", "This fee was never charged; there is nothing to refund.").into(),
+            NotCharged => l
+                .pick("该费用尚未收取，无需退费。", "該費用尚未收取，無需退費。", "This fee was never charged; there is nothing to refund.")
+                .into(),
             AlreadyCharged => l.pick("该费用已收取。", "該費用已收取。", "This fee is already charged.").into(),
-            NotRefundAuthority { online: true } => l.pick("该费用为线上支付，只能由服务器原路退回；请提交退费申请。", "該費用為線上支付，只能由伺服器原路退回；請提交退費申請。", "This fee was paid online and can only be refunded by the server to the original account; send a refund request.").into(),
-            NotRefundAuthority { online: false } => l.pick("该费用在其他门店前台收取，只能由该门店前台退费。", "該費用在其他門店前台收取，只能由該門店前台退費。", "This fee was paid at another store's desk; only that store's desk can refund it.").into(),
-            OnlineRefundExpired { .. } => l.pick("支付已超过 365 天，微信无法原路退回；请改为线下人工退费并登记。", "支付已超過 365 天，微信無法原路退回；請改為線下人工退費並登記。", "Paid more than 365 days ago: WeChat Pay can no longer refund it. Record a manual refund instead.").into(),
-            ManualRefundNotAllowed => l.pick("仅超过 365 天的线上支付可登记人工退费，其余请原路退回。", "僅超過 365 天的線上支付可登記人工退費，其餘請原路退回。", "A manual refund is only for online payments older than 365 days; refund the others the normal way.").into(),
-            RefundAlreadyRequested => l.pick("已提交过退费申请，请等待服务器处理。", "已提交過退費申請，請等待伺服器處理。", "A refund was already requested; wait for the server.").into(),
-            CancellationNotAllowed { .. } => l.pick("本门店不支持患者自行取消，请联系门店前台。", "本門店不支援患者自行取消，請聯絡門店前台。", "This store does not let patients cancel themselves; please contact the front desk.").into(),
-            RequestAlreadyOpen => l.pick("已有待处理的取消申请，请耐心等待门店处理。", "已有待處理的取消申請，請耐心等待門店處理。", "A cancellation request is already waiting for the store.").into(),
-            RequestNotOpen => l.pick("该取消申请已处理过。", "該取消申請已處理過。", "This cancellation request was already decided.").into(),
-            NotOwnAppointment => l.pick("只能操作本人的预约。", "只能操作本人的預約。", "You can only change your own appointments.").into(),
-            GuardianLimit => l.pick("一位监护人最多绑定 10 位患者。", "一位監護人最多綁定 10 位患者。", "A guardian can be bound to at most 10 patients.").into(),
+            NotRefundAuthority { online: true } => l
+                .pick(
+                    "该费用为线上支付，只能由服务器原路退回；请提交退费申请。",
+                    "該費用為線上支付，只能由伺服器原路退回；請提交退費申請。",
+                    "This fee was paid online and can only be refunded by the server to the original account; send a refund request.",
+                )
+                .into(),
+            NotRefundAuthority { online: false } => l
+                .pick(
+                    "该费用在其他门店前台收取，只能由该门店前台退费。",
+                    "該費用在其他門店前台收取，只能由該門店前台退費。",
+                    "This fee was paid at another store's desk; only that store's desk can refund it.",
+                )
+                .into(),
+            OnlineRefundExpired { .. } => l
+                .pick(
+                    "支付已超过 365 天，微信无法原路退回；请改为线下人工退费并登记。",
+                    "支付已超過 365 天，微信無法原路退回；請改為線下人工退費並登記。",
+                    "Paid more than 365 days ago: WeChat Pay can no longer refund it. Record a manual refund instead.",
+                )
+                .into(),
+            ManualRefundNotAllowed => l
+                .pick(
+                    "仅超过 365 天的线上支付可登记人工退费，其余请原路退回。",
+                    "僅超過 365 天的線上支付可登記人工退費，其餘請原路退回。",
+                    "A manual refund is only for online payments older than 365 days; refund the others the normal way.",
+                )
+                .into(),
+            RefundAlreadyRequested => l
+                .pick(
+                    "已提交过退费申请，请等待服务器处理。",
+                    "已提交過退費申請，請等待伺服器處理。",
+                    "A refund was already requested; wait for the server.",
+                )
+                .into(),
+            CancellationNotAllowed { .. } => l
+                .pick(
+                    "本门店不支持患者自行取消，请联系门店前台。",
+                    "本門店不支援患者自行取消，請聯絡門店前台。",
+                    "This store does not let patients cancel themselves; please contact the front desk.",
+                )
+                .into(),
+            RequestAlreadyOpen => l
+                .pick(
+                    "已有待处理的取消申请，请耐心等待门店处理。",
+                    "已有待處理的取消申請，請耐心等待門店處理。",
+                    "A cancellation request is already waiting for the store.",
+                )
+                .into(),
+            RequestNotOpen => {
+                l.pick("该取消申请已处理过。", "該取消申請已處理過。", "This cancellation request was already decided.").into()
+            }
+            NotOwnAppointment => {
+                l.pick("只能操作本人的预约。", "只能操作本人的預約。", "You can only change your own appointments.").into()
+            }
+            GuardianLimit => l
+                .pick("一位监护人最多绑定 10 位患者。", "一位監護人最多綁定 10 位患者。", "A guardian can be bound to at most 10 patients.")
+                .into(),
             InvalidVisitType { code } => match l {
                 Lang::ZhCn => format!("就诊类型“{code}”无效，请从列表中选择。"),
                 Lang::ZhTw => format!("就診類型「{code}」無效，請從列表中選擇。"),
@@ -249,7 +365,9 @@ impl DomainError {
                 Lang::ZhTw => format!("設定無效：{what}。"),
                 Lang::En => format!("Invalid setting: {what}."),
             },
-            DuplicateInOrder => l.pick("医生排序中有重复的医生。", "醫生排序中有重複的醫生。", "A doctor appears twice in the order.").into(),
+            DuplicateInOrder => {
+                l.pick("医生排序中有重复的医生。", "醫生排序中有重複的醫生。", "A doctor appears twice in the order.").into()
+            }
             UnknownCommand { name } => match l {
                 Lang::ZhCn => format!("未知的操作 {name}，请升级应用。"),
                 Lang::ZhTw => format!("未知的操作 {name}，請升級應用程式。"),
@@ -260,8 +378,16 @@ impl DomainError {
                 Lang::ZhTw => format!("資料格式錯誤：{detail}"),
                 Lang::En => format!("Malformed data: {detail}"),
             },
-            PayMethodNotHere { online: true } => l.pick("线上支付只能由患者在小程序内完成；前台请选择现金或刷卡。", "線上支付只能由患者在小程序內完成；前台請選擇現金或刷卡。", "Online payment happens in the patient app; at the desk choose cash or card.").into(),
-            PayMethodNotHere { online: false } => l.pick("患者端只能线上支付。", "患者端只能線上支付。", "The patient app only takes online payment.").into(),
+            PayMethodNotHere { online: true } => l
+                .pick(
+                    "线上支付只能由患者在小程序内完成；前台请选择现金或刷卡。",
+                    "線上支付只能由患者在小程序內完成；前台請選擇現金或刷卡。",
+                    "Online payment happens in the patient app; at the desk choose cash or card.",
+                )
+                .into(),
+            PayMethodNotHere { online: false } => {
+                l.pick("患者端只能线上支付。", "患者端只能線上支付。", "The patient app only takes online payment.").into()
+            }
             IdTaken { what } => match l {
                 Lang::ZhCn => format!("该{}已存在。", what.name(l)),
                 Lang::ZhTw => format!("該{}已存在。", what.name(l)),

@@ -744,17 +744,11 @@ mod tests {
 
         let mut r = full_reading(Eye::Od);
         r.k2_cd = Some(6000);
-        assert_eq!(
-            validate_reading(&r),
-            Err(EyeError::KeratometryOutOfRange { eye: Eye::Od, which: KReading::K2, value: 6000 })
-        );
+        assert_eq!(validate_reading(&r), Err(EyeError::KeratometryOutOfRange { eye: Eye::Od, which: KReading::K2, value: 6000 }));
 
         let mut r = full_reading(Eye::Od);
         r.bcva_hundredths = Some(300);
-        assert_eq!(
-            validate_reading(&r),
-            Err(EyeError::VisualAcuityOutOfRange { eye: Eye::Od, which: VaKind::Bcva, value: 300 })
-        );
+        assert_eq!(validate_reading(&r), Err(EyeError::VisualAcuityOutOfRange { eye: Eye::Od, which: VaKind::Bcva, value: 300 }));
     }
 
     #[test]
@@ -821,7 +815,11 @@ mod tests {
     #[test]
     fn messages_show_the_bad_value_in_clinical_units() {
         let cases = [
-            (EyeError::SphereStep { eye: Eye::Od, value: -230 }, Lang::ZhCn, "右眼球镜 -2.30D 不是 0.25D 的整数倍，球镜须为 0.25D 的整数倍（如 -2.25、-2.50），请更正后保存"),
+            (
+                EyeError::SphereStep { eye: Eye::Od, value: -230 },
+                Lang::ZhCn,
+                "右眼球镜 -2.30D 不是 0.25D 的整数倍，球镜须为 0.25D 的整数倍（如 -2.25、-2.50），请更正后保存",
+            ),
             (EyeError::SphereStep { eye: Eye::Os, value: -230 }, Lang::En, "The left eye sphere -2.30 D is not in 0.25 D steps"),
             (EyeError::AxialLengthOutOfRange { eye: Eye::Os, value: 40_500 }, Lang::ZhCn, "左眼眼轴 40.50mm"),
             (EyeError::IopOutOfRange { eye: Eye::Od, value: 655 }, Lang::ZhTw, "右眼眼壓 65.5mmHg"),

@@ -44,9 +44,7 @@ pub fn check_authority(fee: &Fee, origin: &Origin) -> Result<(), DomainError> {
 /// A fee that was charged and not refunded blocks cancelling: refund first.
 pub fn check_cancellable(fee: Option<&Fee>, refund: Option<&Refund>) -> Result<(), DomainError> {
     match fee {
-        Some(f) if f.status == crate::model::ChargeStatus::Charged && refund.is_none() => {
-            Err(DomainError::RefundFirst { fee_id: f.id })
-        }
+        Some(f) if f.status == crate::model::ChargeStatus::Charged && refund.is_none() => Err(DomainError::RefundFirst { fee_id: f.id }),
         _ => Ok(()),
     }
 }
@@ -144,7 +142,16 @@ mod tests {
     fn a_fee_is_refunded_at_most_once() {
         let f = fee(PayMethod::Cash, 0, Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap());
         assert!(check_refundable(&f, None).is_ok());
-        let r = Refund { id: Id::from_u128(8), fee_id: f.id, number: "TK-X".into(), amount: f.amount, kind: RefundKind::DeskCash, at: f.paid_at.unwrap(), actor: "x".into(), reason: "r".into() };
+        let r = Refund {
+            id: Id::from_u128(8),
+            fee_id: f.id,
+            number: "TK-X".into(),
+            amount: f.amount,
+            kind: RefundKind::DeskCash,
+            at: f.paid_at.unwrap(),
+            actor: "x".into(),
+            reason: "r".into(),
+        };
         assert_eq!(check_refundable(&f, Some(&r)).unwrap_err().code(), "already_refunded");
         let mut unpaid = f.clone();
         unpaid.status = ChargeStatus::Pending;

@@ -55,6 +55,7 @@ pub enum VisitTypeMode {
 
 /// One rule of the visit-type table: every given condition must hold; the first match wins.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct VisitTypeRule {
     pub complaint_id: Option<Id>,
@@ -65,6 +66,7 @@ pub struct VisitTypeRule {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct StoreSettings {
     pub cancellation_policy: CancellationPolicy,

@@ -7,7 +7,6 @@ use crate::error::DomainError;
 /// An amount in fen. Negative amounts are refused wherever money enters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
 #[serde(transparent)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Fen(pub i64);
 
 impl Fen {

@@ -94,7 +94,11 @@ mod tests {
     #[test]
     fn hiding_a_doctor_never_changes_positions_only_the_patient_list() {
         let docs = [doc(1, "赵"), doc(2, "钱"), doc(3, "孙")];
-        let mut order = DoctorOrder { store_id: Id::nil(), doctor_ids: vec![Id::from_u128(2), Id::from_u128(1), Id::from_u128(3)], hidden: Default::default() };
+        let mut order = DoctorOrder {
+            store_id: Id::nil(),
+            doctor_ids: vec![Id::from_u128(2), Id::from_u128(1), Id::from_u128(3)],
+            hidden: Default::default(),
+        };
         let before = ids(&order_doctors(Some(&order), docs.iter()));
         order.hidden.insert(Id::from_u128(1));
         let after = order_doctors(Some(&order), docs.iter());

@@ -277,12 +277,7 @@ fn recheck_overdue(patient: &RecallPatient, exams: &[&EyeExam], today: NaiveDate
     (days > i64::from(t.recheck_grace_days)).then_some(days)
 }
 
-fn ortho_k_candidate(
-    correction: Option<&Correction>,
-    exams: &[&EyeExam],
-    today: NaiveDate,
-    t: &RecallThresholds,
-) -> Option<Progression> {
+fn ortho_k_candidate(correction: Option<&Correction>, exams: &[&EyeExam], today: NaiveDate, t: &RecallThresholds) -> Option<Progression> {
     let c = correction?;
     if !c.kind.is_frames() {
         return None;
@@ -291,10 +286,7 @@ fn ortho_k_candidate(
     if !worn_enough {
         return None;
     }
-    let windows = [
-        (t.ortho_k_long_window_months, t.ortho_k_long_window_cd),
-        (t.ortho_k_short_window_months, t.ortho_k_short_window_cd),
-    ];
+    let windows = [(t.ortho_k_long_window_months, t.ortho_k_long_window_cd), (t.ortho_k_short_window_months, t.ortho_k_short_window_cd)];
     // The long window is the headline rule: report it when it qualifies; within a window
     // report the eye with the larger progression (OD on a tie).
     for (months, min_cd) in windows {
@@ -440,7 +432,10 @@ pub fn draft_message(task: &RecallTask, patient: &RecallPatient, lang: Lang) -> 
             let body: Vec<String> = match task.kind {
                 TaskKind::LensReplacement => {
                     let mut v = vec![match f.lens_age_days {
-                        Some(d) => zh(&format!("{subject}的角膜塑形镜已配戴 {d} 天，已到更换周期"), &format!("{subject}的角膜塑形鏡已配戴 {d} 天，已到更換週期")),
+                        Some(d) => zh(
+                            &format!("{subject}的角膜塑形镜已配戴 {d} 天，已到更换周期"),
+                            &format!("{subject}的角膜塑形鏡已配戴 {d} 天，已到更換週期"),
+                        ),
                         None => zh(&format!("{subject}的角膜塑形镜已到更换周期"), &format!("{subject}的角膜塑形鏡已到更換週期")),
                     }];
                     v.extend(months);
@@ -467,10 +462,7 @@ pub fn draft_message(task: &RecallTask, patient: &RecallPatient, lang: Lang) -> 
                         v.push(zh(&format!("{subject}近期近视加深较快"), &format!("{subject}近期近視加深較快")));
                     }
                     v.extend(months);
-                    v.push(zh(
-                        "建议预约检查，评估是否适合配戴角膜塑形镜控制近视。",
-                        "建議預約檢查，評估是否適合配戴角膜塑形鏡控制近視。",
-                    ));
+                    v.push(zh("建议预约检查，评估是否适合配戴角膜塑形镜控制近视。", "建議預約檢查，評估是否適合配戴角膜塑形鏡控制近視。"));
                     v
                 }
                 TaskKind::ReferralCandidate => vec![
@@ -534,7 +526,9 @@ pub fn draft_message(task: &RecallTask, patient: &RecallPatient, lang: Lang) -> 
                 }
                 TaskKind::ReferralCandidate => {
                     v.push("your myopia has been stable over the past year and your corneal thickness is normal.".to_string());
-                    v.push("If you would like to stop wearing glasses, you can book a pre-operative exam for refractive surgery.".to_string());
+                    v.push(
+                        "If you would like to stop wearing glasses, you can book a pre-operative exam for refractive surgery.".to_string(),
+                    );
                 }
             }
             v.join(" ")
@@ -608,10 +602,7 @@ mod tests {
     #[test]
     fn defaults_are_the_documented_thresholds_and_missing_config_fields_take_them() {
         let t = RecallThresholds::default();
-        assert_eq!(
-            (t.ortho_k_min_frames_months, t.ortho_k_long_window_months, t.ortho_k_long_window_cd),
-            (6, 6, 50)
-        );
+        assert_eq!((t.ortho_k_min_frames_months, t.ortho_k_long_window_months, t.ortho_k_long_window_cd), (6, 6, 50));
         assert_eq!((t.ortho_k_short_window_months, t.ortho_k_short_window_cd), (3, 25));
         assert_eq!((t.lens_replacement_days, t.recheck_grace_days, t.task_overdue_after_hours), (550, 14, 24));
         assert_eq!(
@@ -632,18 +623,72 @@ mod tests {
         // Latest exam 2025-01-01: the 6-month window starts 2024-07-01 (baseline 2024-06-01..=2024-07-31),
         // the 3-month window 2024-10-01 (baseline 2024-09-01..=2024-10-31).
         let cases: Vec<OrthoKCase> = vec![
-            ("50度 over 6 months in OD", sv(fitted), exams(&[(d(2024, 7, 1), -100, -100), (d(2025, 1, 1), -150, -100)]), def(), Some((Eye::Od, 6, 50))),
-            ("50度 over 6 months in OS only", sv(fitted), exams(&[(d(2024, 7, 1), -100, -100), (d(2025, 1, 1), -100, -175)]), def(), Some((Eye::Os, 6, 75))),
+            (
+                "50度 over 6 months in OD",
+                sv(fitted),
+                exams(&[(d(2024, 7, 1), -100, -100), (d(2025, 1, 1), -150, -100)]),
+                def(),
+                Some((Eye::Od, 6, 50)),
+            ),
+            (
+                "50度 over 6 months in OS only",
+                sv(fitted),
+                exams(&[(d(2024, 7, 1), -100, -100), (d(2025, 1, 1), -100, -175)]),
+                def(),
+                Some((Eye::Os, 6, 75)),
+            ),
             ("only 25度 over 6 months", sv(fitted), exams(&[(d(2024, 7, 1), -100, -100), (d(2025, 1, 1), -125, -125)]), def(), None),
-            ("defocus frames count as frames", correction(CorrectionKind::DefocusFrames, fitted), exams(&[(d(2024, 7, 1), -100, -100), (d(2025, 1, 1), -150, -100)]), def(), Some((Eye::Od, 6, 50))),
-            ("ortho-k wearer is no candidate", correction(CorrectionKind::OrthoK, fitted), exams(&[(d(2024, 7, 1), -100, -100), (d(2025, 1, 1), -200, -200)]), def(), None),
-            ("no correction is no candidate", correction(CorrectionKind::None, fitted), exams(&[(d(2024, 7, 1), -100, -100), (d(2025, 1, 1), -200, -200)]), def(), None),
-            ("other correction is no candidate", correction(CorrectionKind::Other, fitted), exams(&[(d(2024, 7, 1), -100, -100), (d(2025, 1, 1), -200, -200)]), def(), None),
+            (
+                "defocus frames count as frames",
+                correction(CorrectionKind::DefocusFrames, fitted),
+                exams(&[(d(2024, 7, 1), -100, -100), (d(2025, 1, 1), -150, -100)]),
+                def(),
+                Some((Eye::Od, 6, 50)),
+            ),
+            (
+                "ortho-k wearer is no candidate",
+                correction(CorrectionKind::OrthoK, fitted),
+                exams(&[(d(2024, 7, 1), -100, -100), (d(2025, 1, 1), -200, -200)]),
+                def(),
+                None,
+            ),
+            (
+                "no correction is no candidate",
+                correction(CorrectionKind::None, fitted),
+                exams(&[(d(2024, 7, 1), -100, -100), (d(2025, 1, 1), -200, -200)]),
+                def(),
+                None,
+            ),
+            (
+                "other correction is no candidate",
+                correction(CorrectionKind::Other, fitted),
+                exams(&[(d(2024, 7, 1), -100, -100), (d(2025, 1, 1), -200, -200)]),
+                def(),
+                None,
+            ),
             ("correction unknown", None, exams(&[(d(2024, 7, 1), -100, -100), (d(2025, 1, 1), -200, -200)]), def(), None),
             ("fitting date unknown", sv(None), exams(&[(d(2024, 7, 1), -100, -100), (d(2025, 1, 1), -200, -200)]), def(), None),
-            ("frames worn exactly 6 months", sv(Some(d(2024, 7, 10))), exams(&[(d(2024, 7, 1), -100, -100), (d(2025, 1, 1), -150, -100)]), def(), Some((Eye::Od, 6, 50))),
-            ("frames worn 6 months less a day", sv(Some(d(2024, 7, 11))), exams(&[(d(2024, 7, 1), -100, -100), (d(2025, 1, 1), -150, -100)]), def(), None),
-            ("25度 over 3 months", sv(fitted), exams(&[(d(2024, 10, 1), -100, -100), (d(2025, 1, 1), -125, -100)]), def(), Some((Eye::Od, 3, 25))),
+            (
+                "frames worn exactly 6 months",
+                sv(Some(d(2024, 7, 10))),
+                exams(&[(d(2024, 7, 1), -100, -100), (d(2025, 1, 1), -150, -100)]),
+                def(),
+                Some((Eye::Od, 6, 50)),
+            ),
+            (
+                "frames worn 6 months less a day",
+                sv(Some(d(2024, 7, 11))),
+                exams(&[(d(2024, 7, 1), -100, -100), (d(2025, 1, 1), -150, -100)]),
+                def(),
+                None,
+            ),
+            (
+                "25度 over 3 months",
+                sv(fitted),
+                exams(&[(d(2024, 10, 1), -100, -100), (d(2025, 1, 1), -125, -100)]),
+                def(),
+                Some((Eye::Od, 3, 25)),
+            ),
             ("only 12度 over 3 months", sv(fitted), exams(&[(d(2024, 10, 1), -100, -100), (d(2025, 1, 1), -100, -100)]), def(), None),
             (
                 "the 6-month window is reported when both qualify",
@@ -659,12 +704,48 @@ mod tests {
                 def(),
                 Some((Eye::Od, 3, 25)),
             ),
-            ("100度 over 2 years is no 6-month rate", sv(fitted), exams(&[(d(2023, 1, 1), -100, -100), (d(2025, 1, 1), -200, -200)]), def(), None),
-            ("a 4½-month gap fits neither window", sv(fitted), exams(&[(d(2024, 8, 15), -100, -100), (d(2025, 1, 1), -200, -200)]), def(), None),
-            ("baseline 30 days after the 6-month start", sv(fitted), exams(&[(d(2024, 7, 31), -100, -100), (d(2025, 1, 1), -150, -100)]), def(), Some((Eye::Od, 6, 50))),
-            ("baseline 31 days after the 6-month start", sv(fitted), exams(&[(d(2024, 8, 1), -100, -100), (d(2025, 1, 1), -150, -100)]), def(), None),
-            ("baseline 30 days before the 6-month start", sv(fitted), exams(&[(d(2024, 6, 1), -100, -100), (d(2025, 1, 1), -150, -100)]), def(), Some((Eye::Od, 6, 50))),
-            ("baseline 31 days before the 6-month start", sv(fitted), exams(&[(d(2024, 5, 31), -100, -100), (d(2025, 1, 1), -150, -100)]), def(), None),
+            (
+                "100度 over 2 years is no 6-month rate",
+                sv(fitted),
+                exams(&[(d(2023, 1, 1), -100, -100), (d(2025, 1, 1), -200, -200)]),
+                def(),
+                None,
+            ),
+            (
+                "a 4½-month gap fits neither window",
+                sv(fitted),
+                exams(&[(d(2024, 8, 15), -100, -100), (d(2025, 1, 1), -200, -200)]),
+                def(),
+                None,
+            ),
+            (
+                "baseline 30 days after the 6-month start",
+                sv(fitted),
+                exams(&[(d(2024, 7, 31), -100, -100), (d(2025, 1, 1), -150, -100)]),
+                def(),
+                Some((Eye::Od, 6, 50)),
+            ),
+            (
+                "baseline 31 days after the 6-month start",
+                sv(fitted),
+                exams(&[(d(2024, 8, 1), -100, -100), (d(2025, 1, 1), -150, -100)]),
+                def(),
+                None,
+            ),
+            (
+                "baseline 30 days before the 6-month start",
+                sv(fitted),
+                exams(&[(d(2024, 6, 1), -100, -100), (d(2025, 1, 1), -150, -100)]),
+                def(),
+                Some((Eye::Od, 6, 50)),
+            ),
+            (
+                "baseline 31 days before the 6-month start",
+                sv(fitted),
+                exams(&[(d(2024, 5, 31), -100, -100), (d(2025, 1, 1), -150, -100)]),
+                def(),
+                None,
+            ),
             (
                 "the baseline is the exam closest to the window start",
                 sv(fitted),
@@ -679,7 +760,13 @@ mod tests {
                 def(),
                 Some((Eye::Od, 6, 100)),
             ),
-            ("hyperopic shift is no progression", sv(fitted), exams(&[(d(2024, 7, 1), -200, -200), (d(2025, 1, 1), -100, -100)]), def(), None),
+            (
+                "hyperopic shift is no progression",
+                sv(fitted),
+                exams(&[(d(2024, 7, 1), -200, -200), (d(2025, 1, 1), -100, -100)]),
+                def(),
+                None,
+            ),
             (
                 "exams after today are ignored",
                 sv(fitted),
@@ -688,11 +775,41 @@ mod tests {
                 None,
             ),
             ("a single exam proves nothing", sv(fitted), exams(&[(d(2025, 1, 1), -500, -500)]), def(), None),
-            ("raised long threshold: 50 is not 51", sv(fitted), exams(&[(d(2024, 7, 1), -100, -100), (d(2025, 1, 1), -150, -100)]), with(|t| t.ortho_k_long_window_cd = 51), None),
-            ("lowered long threshold: 25 is enough", sv(fitted), exams(&[(d(2024, 7, 1), -100, -100), (d(2025, 1, 1), -125, -125)]), with(|t| t.ortho_k_long_window_cd = 25), Some((Eye::Od, 6, 25))),
-            ("raised short threshold: 25 is not 26", sv(fitted), exams(&[(d(2024, 10, 1), -100, -100), (d(2025, 1, 1), -125, -100)]), with(|t| t.ortho_k_short_window_cd = 26), None),
-            ("frames must be worn 12 months when so set", sv(Some(d(2024, 3, 1))), exams(&[(d(2024, 7, 1), -100, -100), (d(2025, 1, 1), -150, -100)]), with(|t| t.ortho_k_min_frames_months = 12), None),
-            ("a wider window tolerance accepts an older baseline", sv(fitted), exams(&[(d(2024, 5, 31), -100, -100), (d(2025, 1, 1), -150, -100)]), with(|t| t.window_tolerance_days = 31), Some((Eye::Od, 6, 50))),
+            (
+                "raised long threshold: 50 is not 51",
+                sv(fitted),
+                exams(&[(d(2024, 7, 1), -100, -100), (d(2025, 1, 1), -150, -100)]),
+                with(|t| t.ortho_k_long_window_cd = 51),
+                None,
+            ),
+            (
+                "lowered long threshold: 25 is enough",
+                sv(fitted),
+                exams(&[(d(2024, 7, 1), -100, -100), (d(2025, 1, 1), -125, -125)]),
+                with(|t| t.ortho_k_long_window_cd = 25),
+                Some((Eye::Od, 6, 25)),
+            ),
+            (
+                "raised short threshold: 25 is not 26",
+                sv(fitted),
+                exams(&[(d(2024, 10, 1), -100, -100), (d(2025, 1, 1), -125, -100)]),
+                with(|t| t.ortho_k_short_window_cd = 26),
+                None,
+            ),
+            (
+                "frames must be worn 12 months when so set",
+                sv(Some(d(2024, 3, 1))),
+                exams(&[(d(2024, 7, 1), -100, -100), (d(2025, 1, 1), -150, -100)]),
+                with(|t| t.ortho_k_min_frames_months = 12),
+                None,
+            ),
+            (
+                "a wider window tolerance accepts an older baseline",
+                sv(fitted),
+                exams(&[(d(2024, 5, 31), -100, -100), (d(2025, 1, 1), -150, -100)]),
+                with(|t| t.window_tolerance_days = 31),
+                Some((Eye::Od, 6, 50)),
+            ),
         ];
         for (what, correction, exams, t, expected) in cases {
             let p = patient("小明", 1, correction, exams);
@@ -711,7 +828,8 @@ mod tests {
         let mut latest = exam(d(2025, 1, 1), Some(-150), Some(-100));
         latest.od.cylinder_cd = Some(-25);
         latest.od.axis_deg = Some(90);
-        let p = patient("小明", 1, correction(CorrectionKind::SingleVisionFrames, Some(d(2024, 1, 1))), vec![latest.clone(), before.clone()]);
+        let p =
+            patient("小明", 1, correction(CorrectionKind::SingleVisionFrames, Some(d(2024, 1, 1))), vec![latest.clone(), before.clone()]);
         let task = task_of(&p, today(), &RecallThresholds::default(), TaskKind::OrthoKCandidate).expect("candidate");
         assert_eq!(task.facts.progression, Some(Progression { eye: Eye::Od, window_months: 6, myopic_cd: 50 }));
         // Latest sphere -125 cyl -25 → -137.5 → -138: only 25度 progression (rounding did not inflate it).
@@ -777,15 +895,30 @@ mod tests {
                 RecallThresholds::default(),
                 Some(30),
             ),
-            ("grace 0: one day past is overdue", vec![(d(2024, 6, 1), Some(days_ago(1)))], false, with(|t| t.recheck_grace_days = 0), Some(1)),
-            ("grace 0: the due day itself is not", vec![(d(2024, 6, 1), Some(days_ago(0)))], false, with(|t| t.recheck_grace_days = 0), None),
-            ("grace 30: 15 days is not overdue", vec![(d(2024, 6, 1), Some(days_ago(15)))], false, with(|t| t.recheck_grace_days = 30), None),
+            (
+                "grace 0: one day past is overdue",
+                vec![(d(2024, 6, 1), Some(days_ago(1)))],
+                false,
+                with(|t| t.recheck_grace_days = 0),
+                Some(1),
+            ),
+            (
+                "grace 0: the due day itself is not",
+                vec![(d(2024, 6, 1), Some(days_ago(0)))],
+                false,
+                with(|t| t.recheck_grace_days = 0),
+                None,
+            ),
+            (
+                "grace 30: 15 days is not overdue",
+                vec![(d(2024, 6, 1), Some(days_ago(15)))],
+                false,
+                with(|t| t.recheck_grace_days = 30),
+                None,
+            ),
         ];
         for (what, visits, has_future_visit, t, expected) in cases {
-            let exams = visits
-                .iter()
-                .map(|&(date, next)| EyeExam { next_recheck: next, ..exam(date, Some(-200), Some(-200)) })
-                .collect();
+            let exams = visits.iter().map(|&(date, next)| EyeExam { next_recheck: next, ..exam(date, Some(-200), Some(-200)) }).collect();
             let p = RecallPatient { has_future_visit, ..patient("小明", 1, None, exams) };
             let got = task_of(&p, today(), &t, TaskKind::RecheckOverdue).map(|task| task.facts.days_overdue.unwrap());
             assert_eq!(got, expected, "{what}");
@@ -826,20 +959,45 @@ mod tests {
             ("baseline only 11 months back", |p| p.exams[0].examined_at = d(2024, 2, 1), RecallThresholds::default(), false),
             ("baseline three years back", |p| p.exams[0].examined_at = d(2022, 1, 1), RecallThresholds::default(), true),
             ("a single exam proves no stability", |p| drop(p.exams.remove(0)), RecallThresholds::default(), false),
-            ("not myopic", |p| p.exams.iter_mut().for_each(|e| { e.od.sphere_cd = Some(0); e.os.sphere_cd = Some(100) }), RecallThresholds::default(), false),
+            (
+                "not myopic",
+                |p| {
+                    p.exams.iter_mut().for_each(|e| {
+                        e.od.sphere_cd = Some(0);
+                        e.os.sphere_cd = Some(100)
+                    })
+                },
+                RecallThresholds::default(),
+                false,
+            ),
             (
                 "-0.25 D is not myopia",
-                |p| p.exams.iter_mut().for_each(|e| { e.od.sphere_cd = Some(-25); e.os.sphere_cd = Some(-25) }),
+                |p| {
+                    p.exams.iter_mut().for_each(|e| {
+                        e.od.sphere_cd = Some(-25);
+                        e.os.sphere_cd = Some(-25)
+                    })
+                },
                 RecallThresholds::default(),
                 false,
             ),
             (
                 "-0.50 D in one eye is myopia",
-                |p| p.exams.iter_mut().for_each(|e| { e.od.sphere_cd = Some(-50); e.os.sphere_cd = Some(0) }),
+                |p| {
+                    p.exams.iter_mut().for_each(|e| {
+                        e.od.sphere_cd = Some(-50);
+                        e.os.sphere_cd = Some(0)
+                    })
+                },
                 RecallThresholds::default(),
                 true,
             ),
-            ("OS refraction never measured", |p| p.exams.iter_mut().for_each(|e| e.os.sphere_cd = None), RecallThresholds::default(), false),
+            (
+                "OS refraction never measured",
+                |p| p.exams.iter_mut().for_each(|e| e.os.sphere_cd = None),
+                RecallThresholds::default(),
+                false,
+            ),
             ("CCT 480 is normal", |p| set_cct(p, Eye::Od, Some(480)), RecallThresholds::default(), true),
             ("CCT 479 is thin", |p| set_cct(p, Eye::Os, Some(479)), RecallThresholds::default(), false),
             ("CCT taken from the last exam that measured it", |p| set_cct(p, Eye::Os, None), RecallThresholds::default(), true),
@@ -851,7 +1009,12 @@ mod tests {
             ),
             ("min CCT raised to 521", |_| {}, with(|t| t.min_corneal_thickness_um = 521), false),
             ("min age raised to 25", |_| {}, with(|t| t.referral_min_age_years = 25), false),
-            ("max change raised to 75: 50度 is stable", |p| p.exams[1].os.sphere_cd = Some(-350), with(|t| t.referral_max_change_cd = 75), true),
+            (
+                "max change raised to 75: 50度 is stable",
+                |p| p.exams[1].os.sphere_cd = Some(-350),
+                with(|t| t.referral_max_change_cd = 75),
+                true,
+            ),
             ("stability window 24 months: one year is not enough", |_| {}, with(|t| t.referral_stable_window_months = 24), false),
         ];
         for (what, edit, t, expected) in cases {
@@ -901,7 +1064,11 @@ mod tests {
         let cases: Vec<Case> = vec![
             ("OS worsened more", exams(&[(d(2024, 6, 1), -100, -100), (d(2024, 6, 10), -150, -175)]), (Some(7), Some(-75), Some(Eye::Os))),
             ("tie goes to OD", exams(&[(d(2024, 6, 1), -100, -100), (d(2024, 6, 10), -150, -150)]), (Some(7), Some(-50), Some(Eye::Od))),
-            ("improvement is reported as positive", exams(&[(d(2024, 6, 1), -200, -200), (d(2024, 6, 10), -150, -175)]), (Some(7), Some(25), Some(Eye::Os))),
+            (
+                "improvement is reported as positive",
+                exams(&[(d(2024, 6, 1), -200, -200), (d(2024, 6, 10), -150, -175)]),
+                (Some(7), Some(25), Some(Eye::Os)),
+            ),
             (
                 "only the last two exams count",
                 exams(&[(d(2023, 6, 1), -500, -500), (d(2024, 6, 1), -100, -100), (d(2024, 12, 10), -125, -100)]),
@@ -909,7 +1076,11 @@ mod tests {
             ),
             (
                 "an exam without OD refraction is skipped for OD",
-                vec![exam(d(2024, 1, 1), Some(-100), Some(-100)), exam(d(2024, 6, 1), Some(-150), Some(-100)), exam(d(2024, 12, 1), None, Some(-100))],
+                vec![
+                    exam(d(2024, 1, 1), Some(-100), Some(-100)),
+                    exam(d(2024, 6, 1), Some(-150), Some(-100)),
+                    exam(d(2024, 12, 1), None, Some(-100)),
+                ],
                 (Some(1), Some(-50), Some(Eye::Od)),
             ),
             ("one exam: no change", exams(&[(d(2024, 6, 1), -100, -100)]), (Some(7), None, None)),
@@ -971,7 +1142,10 @@ mod tests {
         );
         let mut reversed = patients.clone();
         reversed.reverse();
-        assert_eq!(daily_list(&reversed, today(), &RecallThresholds::default()).tasks, daily_list(&patients, today(), &RecallThresholds::default()).tasks);
+        assert_eq!(
+            daily_list(&reversed, today(), &RecallThresholds::default()).tasks,
+            daily_list(&patients, today(), &RecallThresholds::default()).tasks
+        );
     }
 
     #[test]
@@ -1070,7 +1244,12 @@ mod tests {
         assert_eq!(draft_message(&bare, &p, Lang::ZhCn), "王女士您好，小明的复查已超期，建议尽快预约复查。");
         assert_eq!(draft_message(&bare, &p, Lang::En), "Hello 王女士, 小明's recheck is overdue. Please book a recheck soon.");
         let stable = RecallTask {
-            facts: TaskFacts { months_since_last_check: Some(3), change_since_last_exam_cd: Some(0), change_eye: Some(Eye::Od), ..TaskFacts::default() },
+            facts: TaskFacts {
+                months_since_last_check: Some(3),
+                change_since_last_exam_cd: Some(0),
+                change_eye: Some(Eye::Od),
+                ..TaskFacts::default()
+            },
             ..bare
         };
         assert_eq!(draft_message(&stable, &p, Lang::ZhCn), "王女士您好，小明距上次复查已 3 个月，近一次检查近视未加深，建议尽快预约复查。");

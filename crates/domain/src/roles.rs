@@ -83,13 +83,7 @@ pub fn role_allows(role: Role, permission: Permission) -> bool {
         Role::Manager => true,
         Role::Receptionist => matches!(
             permission,
-            ViewBoard
-                | RegisterPatient
-                | BookAppointment
-                | ManageAppointment
-                | ChargeFee
-                | RefundFee
-                | HandleCancellationRequests
+            ViewBoard | RegisterPatient | BookAppointment | ManageAppointment | ChargeFee | RefundFee | HandleCancellationRequests
         ),
         Role::Optometrist => matches!(permission, ViewBoard | ManageAppointment | ViewClinical | EditClinical),
     }
@@ -99,9 +93,16 @@ pub fn role_allows(role: Role, permission: Permission) -> bool {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Actor {
-    Staff { staff_id: Id, name: String, role: Role, store_ids: Vec<Id> },
+    Staff {
+        staff_id: Id,
+        name: String,
+        role: Role,
+        store_ids: Vec<Id>,
+    },
     /// A patient through the patient app (identified by the server).
-    Patient { patient_id: Id },
+    Patient {
+        patient_id: Id,
+    },
     /// The server itself (payment-provider callbacks, scheduled work).
     System,
 }

@@ -182,7 +182,14 @@ mod tests {
 
     #[test]
     fn blocked_time_removes_slots_and_bookings_fill_them() {
-        let block = BlockedTime { id: Id::from_u128(9), store_id: Id::from_u128(2), doctor_id: Id::from_u128(3), start: at(10, 0), end: at(11, 0), reason: "会议".into() };
+        let block = BlockedTime {
+            id: Id::from_u128(9),
+            store_id: Id::from_u128(2),
+            doctor_id: Id::from_u128(3),
+            start: at(10, 0),
+            end: at(11, 0),
+            reason: "会议".into(),
+        };
         let apps = vec![appt(1, at(9, 0), 30, AppointmentState::Confirmed), appt(2, at(9, 30), 30, AppointmentState::Cancelled)];
         let s = slots(&schedule(), DEFAULT_TZ, &apps, &[&block], 1);
         assert_eq!(s.len(), 13 - 2);
@@ -192,7 +199,14 @@ mod tests {
 
     #[test]
     fn bookability_rules_with_expected_errors() {
-        let block = BlockedTime { id: Id::from_u128(9), store_id: Id::from_u128(2), doctor_id: Id::from_u128(3), start: at(16, 0), end: at(16, 30), reason: "会议".into() };
+        let block = BlockedTime {
+            id: Id::from_u128(9),
+            store_id: Id::from_u128(2),
+            doctor_id: Id::from_u128(3),
+            start: at(16, 0),
+            end: at(16, 30),
+            reason: "会议".into(),
+        };
         let taken = appt(1, at(9, 0), 30, AppointmentState::Confirmed);
         let sch = schedule();
         type Case<'a> = (&'a str, DateTime<Utc>, DateTime<Utc>, u8, Result<(), &'a str>);

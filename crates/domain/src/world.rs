@@ -101,19 +101,11 @@ impl World {
     }
 
     pub fn open_request_of(&self, appointment_id: Id) -> Option<&CancellationRequest> {
-        self.requests
-            .values()
-            .find(|r| r.appointment_id == appointment_id && r.status == RequestStatus::Open)
+        self.requests.values().find(|r| r.appointment_id == appointment_id && r.status == RequestStatus::Open)
     }
 
     /// Active appointments of a doctor (in any store) that overlap [start, end).
-    pub fn active_overlapping(
-        &self,
-        doctor_id: Id,
-        start: DateTime<Utc>,
-        end: DateTime<Utc>,
-        except: Option<Id>,
-    ) -> Vec<&Appointment> {
+    pub fn active_overlapping(&self, doctor_id: Id, start: DateTime<Utc>, end: DateTime<Utc>, except: Option<Id>) -> Vec<&Appointment> {
         self.appointments
             .values()
             .filter(|a| a.doctor_id == doctor_id && a.state.is_active() && Some(a.id) != except)
@@ -123,10 +115,7 @@ impl World {
 
     pub fn has_completed_visit(&self, patient_id: Id) -> bool {
         self.patients_with_completed_visit.contains(&patient_id)
-            || self
-                .appointments
-                .values()
-                .any(|a| a.patient_id == patient_id && a.state == AppointmentState::Completed)
+            || self.appointments.values().any(|a| a.patient_id == patient_id && a.state == AppointmentState::Completed)
     }
 
     /// Writes a handler's effects into this world (the simulator's and tests' store).

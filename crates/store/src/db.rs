@@ -57,10 +57,9 @@ pub fn backup_path(db: &Path, version: i64) -> PathBuf {
 
 impl LocalStore {
     async fn applied_migrations(&self) -> Result<Vec<i64>, StoreError> {
-        let exists: Option<(String,)> =
-            sqlx::query_as("SELECT name FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'")
-                .fetch_optional(&self.pool)
-                .await?;
+        let exists: Option<(String,)> = sqlx::query_as("SELECT name FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'")
+            .fetch_optional(&self.pool)
+            .await?;
         if exists.is_none() {
             return Ok(Vec::new());
         }

@@ -14,6 +14,8 @@ pub enum StoreError {
     Io(#[from] std::io::Error),
     #[error("stored data is not readable: {0}")]
     Corrupt(String),
+    #[error("the desk database could not be opened: {0}")]
+    NotOpen(String),
     #[error("the desk is not set up: {0}")]
     NotSetUp(&'static str),
 }
@@ -28,6 +30,7 @@ impl StoreError {
             StoreError::Io(_) => "file",
             StoreError::Corrupt(_) => "corrupt",
             StoreError::NotSetUp(_) => "not_set_up",
+            StoreError::NotOpen(_) => "not_open",
         }
     }
 
@@ -57,10 +60,25 @@ impl StoreError {
                 )
                 .into(),
             StoreError::Corrupt(_) => lang
-                .pick("本地数据损坏，请联系 IT 从备份恢复。", "本地資料損壞，請聯絡 IT 從備份還原。", "Local data is damaged; call IT to restore from a backup.")
+                .pick(
+                    "本地数据损坏，请联系 IT 从备份恢复。",
+                    "本地資料損壞，請聯絡 IT 從備份還原。",
+                    "Local data is damaged; call IT to restore from a backup.",
+                )
+                .into(),
+            StoreError::NotOpen(_) => lang
+                .pick(
+                    "本地数据库无法打开，请重启应用；如仍失败请联系 IT（数据未丢失，备份在数据目录中）。",
+                    "本地資料庫無法開啟，請重新啟動應用程式；如仍失敗請聯絡 IT（資料未遺失，備份在資料目錄中）。",
+                    "The local database could not be opened. Restart the app; if it still fails, call IT (no data is lost; backups are in the data folder).",
+                )
                 .into(),
             StoreError::NotSetUp(_) => lang
-                .pick("本机尚未设置门店，请先登录。", "本機尚未設定門店，請先登入。", "This desk is not set up for a store yet; sign in first.")
+                .pick(
+                    "本机尚未设置门店，请先登录。",
+                    "本機尚未設定門店，請先登入。",
+                    "This desk is not set up for a store yet; sign in first.",
+                )
                 .into(),
         }
     }

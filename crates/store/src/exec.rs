@@ -85,16 +85,18 @@ impl LocalStore {
         let effects = handle(&world, &ctx, command)?;
         write::effects(&mut tx, &effects, "pending").await?;
         let args = command.args();
-        sqlx::query("INSERT INTO outbox (device_seq, mutation_id, name, args, payload_hash, actor, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
-            .bind(device_seq)
-            .bind(id_str(mutation_id))
-            .bind(command.name())
-            .bind(args.to_string())
-            .bind(payload_hash(command.name(), &args))
-            .bind(serde_json::to_string(actor).expect("json"))
-            .bind(ts(now))
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO outbox (device_seq, mutation_id, name, args, payload_hash, actor, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(device_seq)
+        .bind(id_str(mutation_id))
+        .bind(command.name())
+        .bind(args.to_string())
+        .bind(payload_hash(command.name(), &args))
+        .bind(serde_json::to_string(actor).expect("json"))
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(Executed { device_seq, mutation_id, effects })
     }

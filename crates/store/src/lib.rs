@@ -10,8 +10,8 @@ mod demo;
 mod error;
 mod exec;
 mod load;
-mod write;
 pub mod views;
+mod write;
 
 pub use db::{open, OpenOptions};
 pub use error::StoreError;

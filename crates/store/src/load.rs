@@ -2,13 +2,13 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{NaiveDate, Duration};
+use chrono::{Duration, NaiveDate};
 use clinicdesk_domain::commands::Command;
 use clinicdesk_domain::model::*;
 use clinicdesk_domain::money::Fen;
 use clinicdesk_domain::roles::Actor;
-use clinicdesk_domain::world::World;
 use clinicdesk_domain::slots;
+use clinicdesk_domain::world::World;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
 
@@ -129,7 +129,8 @@ impl<'c> Loader<'c> {
         if self.world.stores.contains_key(&store_id) {
             return Ok(());
         }
-        let Some(row) = sqlx::query("SELECT * FROM stores WHERE id = ?").bind(id_str(store_id)).fetch_optional(&mut *self.conn).await? else {
+        let Some(row) = sqlx::query("SELECT * FROM stores WHERE id = ?").bind(id_str(store_id)).fetch_optional(&mut *self.conn).await?
+        else {
             return Ok(());
         };
         let store = store_row(&row)?;
@@ -146,7 +147,10 @@ impl<'c> Loader<'c> {
             );
         }
         if !self.world.visit_types.contains_key(&tenant) {
-            let rows = sqlx::query("SELECT code, name FROM visit_types WHERE tenant_id = ?").bind(id_str(tenant)).fetch_all(&mut *self.conn).await?;
+            let rows = sqlx::query("SELECT code, name FROM visit_types WHERE tenant_id = ?")
+                .bind(id_str(tenant))
+                .fetch_all(&mut *self.conn)
+                .await?;
             let defs = rows
                 .iter()
                 .map(|r| Ok(VisitTypeDef { code: r.try_get("code")?, name: r.try_get("name")? }))
@@ -198,7 +202,8 @@ impl<'c> Loader<'c> {
         if self.world.patients.contains_key(&patient_id) {
             return Ok(());
         }
-        let Some(r) = sqlx::query("SELECT * FROM patients WHERE id = ?").bind(id_str(patient_id)).fetch_optional(&mut *self.conn).await? else {
+        let Some(r) = sqlx::query("SELECT * FROM patients WHERE id = ?").bind(id_str(patient_id)).fetch_optional(&mut *self.conn).await?
+        else {
             return Ok(());
         };
         let guardians: Vec<(String,)> = sqlx::query_as("SELECT guardian_id FROM patient_guardians WHERE patient_id = ? ORDER BY position")
@@ -228,7 +233,9 @@ impl<'c> Loader<'c> {
     }
 
     pub async fn complaint(&mut self, complaint_id: Id) -> Result<(), StoreError> {
-        if let Some(r) = sqlx::query("SELECT * FROM complaints WHERE id = ?").bind(id_str(complaint_id)).fetch_optional(&mut *self.conn).await? {
+        if let Some(r) =
+            sqlx::query("SELECT * FROM complaints WHERE id = ?").bind(id_str(complaint_id)).fetch_optional(&mut *self.conn).await?
+        {
             let c = Complaint {
                 id: id(&r, "id")?,
                 tenant_id: id(&r, "tenant_id")?,
@@ -296,7 +303,9 @@ impl<'c> Loader<'c> {
 
     /// An appointment with its store, fee, refund and cancellation requests.
     pub async fn appointment(&mut self, appointment_id: Id) -> Result<Option<Appointment>, StoreError> {
-        let Some(r) = sqlx::query("SELECT * FROM appointments WHERE id = ?").bind(id_str(appointment_id)).fetch_optional(&mut *self.conn).await? else {
+        let Some(r) =
+            sqlx::query("SELECT * FROM appointments WHERE id = ?").bind(id_str(appointment_id)).fetch_optional(&mut *self.conn).await?
+        else {
             return Ok(None);
         };
         let a = appointment_row(&r)?;
@@ -358,8 +367,17 @@ impl<'c> Loader<'c> {
                     self.patient(c.patient_id).await?;
                 }
                 if let Some(g) = &c.guardian {
-                    if let Some(r) = sqlx::query("SELECT * FROM guardians WHERE id = ?").bind(id_str(g.guardian_id)).fetch_optional(&mut *self.conn).await? {
-                        let guardian = Guardian { id: id(&r, "id")?, tenant_id: id(&r, "tenant_id")?, name: r.try_get("name")?, phone: r.try_get("phone")? };
+                    if let Some(r) = sqlx::query("SELECT * FROM guardians WHERE id = ?")
+                        .bind(id_str(g.guardian_id))
+                        .fetch_optional(&mut *self.conn)
+                        .await?
+                    {
+                        let guardian = Guardian {
+                            id: id(&r, "id")?,
+                            tenant_id: id(&r, "tenant_id")?,
+                            name: r.try_get("name")?,
+                            phone: r.try_get("phone")?,
+                        };
                         self.world.guardians.insert(guardian.id, guardian);
                         let bound: Vec<(String,)> = sqlx::query_as("SELECT patient_id FROM patient_guardians WHERE guardian_id = ?")
                             .bind(id_str(g.guardian_id))
@@ -371,8 +389,11 @@ impl<'c> Loader<'c> {
                     }
                 }
                 if let Some(code) = &c.channel_code {
-                    if let Some(r) = sqlx::query("SELECT * FROM channels WHERE code = ?").bind(code.trim()).fetch_optional(&mut *self.conn).await? {
-                        let ch = Channel { code: r.try_get("code")?, tenant_id: id(&r, "tenant_id")?, consultant_id: id(&r, "consultant_id")? };
+                    if let Some(r) =
+                        sqlx::query("SELECT * FROM channels WHERE code = ?").bind(code.trim()).fetch_optional(&mut *self.conn).await?
+                    {
+                        let ch =
+                            Channel { code: r.try_get("code")?, tenant_id: id(&r, "tenant_id")?, consultant_id: id(&r, "consultant_id")? };
                         self.world.channels.insert(ch.code.clone(), ch);
                     }
                 }
@@ -435,7 +456,9 @@ impl<'c> Loader<'c> {
                     self.appointment(f.appointment_id).await?;
                 }
                 if self.exists("refunds", c.refund_id).await? {
-                    if let Some(r) = sqlx::query("SELECT * FROM refunds WHERE id = ?").bind(id_str(c.refund_id)).fetch_optional(&mut *self.conn).await? {
+                    if let Some(r) =
+                        sqlx::query("SELECT * FROM refunds WHERE id = ?").bind(id_str(c.refund_id)).fetch_optional(&mut *self.conn).await?
+                    {
                         let refund = refund_row(&r)?;
                         self.world.refunds.insert(refund.id, refund);
                     }

@@ -105,6 +105,80 @@ pub struct PatientHit {
     pub birth_date: String,
 }
 
+/// Board cards of a store (optionally one doctor) for `days` local days from `first`, one
+/// list per day, each with minutes since that day's local midnight.
+async fn fetch_appointments(
+    conn: &mut sqlx::SqliteConnection,
+    store_id: &str,
+    doctor_id: Option<&str>,
+    tenant_id: Id,
+    tz: chrono_tz::Tz,
+    first: NaiveDate,
+    days: i64,
+) -> Result<Vec<Vec<BoardAppointment>>, StoreError> {
+    let from = ts(slots::to_utc(tz, first, NaiveTime::MIN));
+    let to = ts(slots::to_utc(tz, first + Duration::days(days), NaiveTime::MIN));
+    let visit_names: HashMap<String, String> =
+        sqlx::query_as::<_, (String, String)>("SELECT code, name FROM visit_types WHERE tenant_id = ?")
+            .bind(id_str(tenant_id))
+            .fetch_all(&mut *conn)
+            .await?
+            .into_iter()
+            .collect();
+    let rows = sqlx::query(
+        "SELECT a.id, a.doctor_id, p.name AS patient_name, a.start_ts, a.end_ts, a.state, a.visit_type,
+                dep.name AS department, f.status AS fee_status, r.id AS refund_id, a.sync_state
+         FROM appointments a
+         JOIN patients p ON p.id = a.patient_id
+         JOIN departments dep ON dep.id = a.department_id
+         LEFT JOIN fees f ON f.id = a.fee_id
+         LEFT JOIN refunds r ON r.fee_id = f.id
+         WHERE a.store_id = ?1 AND a.start_ts >= ?2 AND a.start_ts < ?3 AND (?4 IS NULL OR a.doctor_id = ?4)
+         ORDER BY a.start_ts",
+    )
+    .bind(store_id)
+    .bind(from)
+    .bind(to)
+    .bind(doctor_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out: Vec<Vec<BoardAppointment>> = (0..days).map(|_| Vec::new()).collect();
+    for r in &rows {
+        let start = from_ts(r.try_get("start_ts")?).with_timezone(&tz);
+        let end = from_ts(r.try_get("end_ts")?).with_timezone(&tz);
+        let day = start.date_naive();
+        let Some(slot) = usize::try_from((day - first).num_days()).ok().and_then(|i| out.get_mut(i)) else {
+            continue;
+        };
+        let end_min = if end.date_naive() > day { 24 * 60 } else { minutes(end.time()) };
+        let fee = match (r.try_get::<Option<String>, _>("fee_status")?.as_deref(), r.try_get::<Option<String>, _>("refund_id")?) {
+            (_, Some(_)) => FeeState::Refunded,
+            (Some("charged"), None) => FeeState::Paid,
+            (Some("pending"), None) => FeeState::Pending,
+            _ => FeeState::None,
+        };
+        let sync = match r.try_get::<&str, _>("sync_state")? {
+            "pending" => SyncState::Pending,
+            "attention" => SyncState::Attention,
+            _ => SyncState::Confirmed,
+        };
+        let code: String = r.try_get("visit_type")?;
+        slot.push(BoardAppointment {
+            id: r.try_get("id")?,
+            doctor_id: r.try_get("doctor_id")?,
+            patient_name: r.try_get("patient_name")?,
+            start_min: minutes(start.time()),
+            end_min,
+            state: AppointmentState::parse(r.try_get("state")?).ok_or_else(|| StoreError::Corrupt("state".into()))?,
+            visit_type: visit_names.get(&code).cloned().unwrap_or(code),
+            department: r.try_get("department")?,
+            fee,
+            sync,
+        });
+    }
+    Ok(out)
+}
+
 fn minutes(t: NaiveTime) -> u32 {
     t.hour() * 60 + t.minute()
 }
@@ -112,9 +186,7 @@ fn minutes(t: NaiveTime) -> u32 {
 impl LocalStore {
     pub async fn stores(&self) -> Result<Vec<StoreRef>, StoreError> {
         let rows = sqlx::query("SELECT id, name, timezone FROM stores ORDER BY code").fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|r| Ok(StoreRef { id: r.try_get("id")?, name: r.try_get("name")?, timezone: r.try_get("timezone")? }))
-            .collect()
+        rows.iter().map(|r| Ok(StoreRef { id: r.try_get("id")?, name: r.try_get("name")?, timezone: r.try_get("timezone")? })).collect()
     }
 
     /// One store's day: doctors in the store's order with their working periods, and every
@@ -125,7 +197,9 @@ impl LocalStore {
         let store_row = sqlx::query("SELECT * FROM stores WHERE id = ?").bind(&sid).fetch_optional(&mut *conn).await?;
         let store = match store_row {
             Some(r) => crate::load::store_row(&r)?,
-            None => return Err(clinicdesk_domain::DomainError::NotFound { what: clinicdesk_domain::error::Entity::Store, id: store_id }.into()),
+            None => {
+                return Err(clinicdesk_domain::DomainError::NotFound { what: clinicdesk_domain::error::Entity::Store, id: store_id }.into())
+            }
         };
         let tz = slots::zone(&store.timezone);
         let day_start = slots::to_utc(tz, date, NaiveTime::MIN);
@@ -156,7 +230,11 @@ impl LocalStore {
                 department_ids: Vec::new(),
             });
         }
-        let order: Option<DoctorOrder> = match sqlx::query("SELECT doctor_ids, hidden FROM doctor_orders WHERE store_id = ?").bind(&sid).fetch_optional(&mut *conn).await? {
+        let order: Option<DoctorOrder> = match sqlx::query("SELECT doctor_ids, hidden FROM doctor_orders WHERE store_id = ?")
+            .bind(&sid)
+            .fetch_optional(&mut *conn)
+            .await?
+        {
             Some(r) => Some(DoctorOrder {
                 store_id,
                 doctor_ids: serde_json::from_str(r.try_get("doctor_ids")?).map_err(|e| StoreError::Corrupt(e.to_string()))?,
@@ -185,7 +263,9 @@ impl LocalStore {
             .await?
         {
             let ps: Vec<LocalPeriod> = serde_json::from_str(r.try_get("periods")?).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            let entry = periods.entry(r.try_get("doctor_id")?).or_insert_with(|| (Vec::new(), r.try_get::<i64, _>("slot_minutes").unwrap_or(30) as u32));
+            let entry = periods
+                .entry(r.try_get("doctor_id")?)
+                .or_insert_with(|| (Vec::new(), r.try_get::<i64, _>("slot_minutes").unwrap_or(30) as u32));
             entry.0.extend(ps.iter().map(|p| MinutePeriod { start_min: minutes(p.start), end_min: minutes(p.end) }));
         }
         let names: BTreeMap<Id, &Doctor> = doctors.iter().map(|d| (d.id, d)).collect();
@@ -208,60 +288,7 @@ impl LocalStore {
             })
             .collect();
 
-        let visit_names: HashMap<String, String> = sqlx::query_as::<_, (String, String)>("SELECT code, name FROM visit_types WHERE tenant_id = ?")
-            .bind(id_str(store.tenant_id))
-            .fetch_all(&mut *conn)
-            .await?
-            .into_iter()
-            .collect();
-        let rows = sqlx::query(
-            "SELECT a.id, a.doctor_id, p.name AS patient_name, a.start_ts, a.end_ts, a.state, a.visit_type,
-                    dep.name AS department, f.status AS fee_status, r.id AS refund_id, a.sync_state
-             FROM appointments a
-             JOIN patients p ON p.id = a.patient_id
-             JOIN departments dep ON dep.id = a.department_id
-             LEFT JOIN fees f ON f.id = a.fee_id
-             LEFT JOIN refunds r ON r.fee_id = f.id
-             WHERE a.store_id = ? AND a.start_ts >= ? AND a.start_ts < ?
-             ORDER BY a.start_ts",
-        )
-        .bind(&sid)
-        .bind(from)
-        .bind(to)
-        .fetch_all(&mut *conn)
-        .await?;
-        let local_min = |secs: i64| -> u32 {
-            let local = from_ts(secs).with_timezone(&tz);
-            let m = minutes(local.time());
-            if local.date_naive() > date { 24 * 60 } else { m }
-        };
-        let mut appointments = Vec::with_capacity(rows.len());
-        for r in &rows {
-            let fee = match (r.try_get::<Option<String>, _>("fee_status")?.as_deref(), r.try_get::<Option<String>, _>("refund_id")?) {
-                (_, Some(_)) => FeeState::Refunded,
-                (Some("charged"), None) => FeeState::Paid,
-                (Some("pending"), None) => FeeState::Pending,
-                _ => FeeState::None,
-            };
-            let sync = match r.try_get::<&str, _>("sync_state")? {
-                "pending" => SyncState::Pending,
-                "attention" => SyncState::Attention,
-                _ => SyncState::Confirmed,
-            };
-            let code: String = r.try_get("visit_type")?;
-            appointments.push(BoardAppointment {
-                id: r.try_get("id")?,
-                doctor_id: r.try_get("doctor_id")?,
-                patient_name: r.try_get("patient_name")?,
-                start_min: local_min(r.try_get("start_ts")?),
-                end_min: local_min(r.try_get("end_ts")?),
-                state: AppointmentState::parse(r.try_get("state")?).ok_or_else(|| StoreError::Corrupt("state".into()))?,
-                visit_type: visit_names.get(&code).cloned().unwrap_or(code),
-                department: r.try_get("department")?,
-                fee,
-                sync,
-            });
-        }
+        let appointments = fetch_appointments(&mut conn, &sid, None, store.tenant_id, tz, date, 1).await?.remove(0);
         let (open,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM cancellation_requests WHERE store_id = ? AND status = 'open'")
             .bind(&sid)
             .fetch_one(&mut *conn)
@@ -351,5 +378,93 @@ impl LocalStore {
                 })
             })
             .collect()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct WeekDay {
+    pub date: String,
+    pub periods: Vec<MinutePeriod>,
+    pub slot_minutes: u32,
+    pub appointments: Vec<BoardAppointment>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct DoctorWeek {
+    pub store: StoreRef,
+    pub doctor_id: String,
+    pub doctor_name: String,
+    pub doctor_title: String,
+    pub day_start_min: u32,
+    pub day_end_min: u32,
+    /// Seven days from the requested Monday (or whichever day was asked for).
+    pub days: Vec<WeekDay>,
+}
+
+impl LocalStore {
+    /// One doctor's seven days in one store, from `first`.
+    pub async fn doctor_week(&self, store_id: Id, doctor_id: Id, first: NaiveDate) -> Result<DoctorWeek, StoreError> {
+        use clinicdesk_domain::error::Entity;
+        use clinicdesk_domain::DomainError;
+        let mut conn = self.pool.acquire().await?;
+        let sid = id_str(store_id);
+        let did = id_str(doctor_id);
+        let store = match sqlx::query("SELECT * FROM stores WHERE id = ?").bind(&sid).fetch_optional(&mut *conn).await? {
+            Some(r) => crate::load::store_row(&r)?,
+            None => return Err(DomainError::NotFound { what: Entity::Store, id: store_id }.into()),
+        };
+        let (name, title): (String, String) = sqlx::query_as("SELECT name, title FROM doctors WHERE id = ?")
+            .bind(&did)
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or(DomainError::NotFound { what: Entity::Doctor, id: doctor_id })?;
+        let tz = slots::zone(&store.timezone);
+        let mut per_day = fetch_appointments(&mut conn, &sid, Some(&did), store.tenant_id, tz, first, 7).await?;
+        let last = first + Duration::days(6);
+        let mut schedules: HashMap<String, (Vec<MinutePeriod>, u32)> = HashMap::new();
+        for r in sqlx::query(
+            "SELECT date, periods, slot_minutes FROM schedules WHERE store_id = ? AND doctor_id = ? AND date >= ? AND date <= ?",
+        )
+        .bind(&sid)
+        .bind(&did)
+        .bind(first.to_string())
+        .bind(last.to_string())
+        .fetch_all(&mut *conn)
+        .await?
+        {
+            let ps: Vec<LocalPeriod> = serde_json::from_str(r.try_get("periods")?).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let entry = schedules
+                .entry(r.try_get("date")?)
+                .or_insert_with(|| (Vec::new(), r.try_get::<i64, _>("slot_minutes").unwrap_or(30) as u32));
+            entry.0.extend(ps.iter().map(|p| MinutePeriod { start_min: minutes(p.start), end_min: minutes(p.end) }));
+        }
+        let mut days = Vec::with_capacity(7);
+        let (mut lo, mut hi) = (8 * 60, 18 * 60);
+        for (i, appointments) in per_day.drain(..).enumerate() {
+            let date = (first + Duration::days(i as i64)).to_string();
+            let (periods, slot) = schedules.remove(&date).unwrap_or_default();
+            for p in &periods {
+                lo = lo.min(p.start_min);
+                hi = hi.max(p.end_min);
+            }
+            for a in &appointments {
+                lo = lo.min(a.start_min);
+                hi = hi.max(a.end_min);
+            }
+            days.push(WeekDay { date, periods, slot_minutes: if slot == 0 { 30 } else { slot }, appointments });
+        }
+        Ok(DoctorWeek {
+            store: StoreRef { id: sid, name: store.name, timezone: store.timezone },
+            doctor_id: did,
+            doctor_name: name,
+            doctor_title: title,
+            day_start_min: lo / 60 * 60,
+            day_end_min: hi.div_ceil(60) * 60,
+            days,
+        })
     }
 }

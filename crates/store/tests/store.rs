@@ -131,7 +131,8 @@ async fn every_command_commits_with_one_outbox_row_and_gap_free_device_seq() {
     let err = d.store.execute(&d.device, &actor, &Command::BookingCreate(again), now()).await.unwrap_err();
     assert_eq!(err.code(), "slot_conflict");
 
-    let checked = d.store.execute(&d.device, &actor, &Command::CheckIn(AppointmentRef { appointment_id: b.appointment_id }), now()).await.unwrap();
+    let checked =
+        d.store.execute(&d.device, &actor, &Command::CheckIn(AppointmentRef { appointment_id: b.appointment_id }), now()).await.unwrap();
     assert_eq!(checked.device_seq, 2);
 
     let outbox = d.store.outbox().await.unwrap();
@@ -194,13 +195,16 @@ async fn a_desk_fee_is_refunded_once_and_the_database_refuses_a_second_refund_ro
     d.store.execute(&d.device, &actor, &cancel, now()).await.unwrap();
 
     // Even a write that skips the rules cannot add a second refund for the fee.
-    let raw = sqlx::query("INSERT INTO refunds (id, fee_id, number, amount, kind, at, actor, reason) VALUES (?, ?, 'TK-X', 3000, 'desk_cash', 0, 'x', 'x')")
-        .bind(Uuid::now_v7().to_string())
-        .bind(fee_id.to_string())
-        .execute(d.store.pool())
-        .await;
+    let raw = sqlx::query(
+        "INSERT INTO refunds (id, fee_id, number, amount, kind, at, actor, reason) VALUES (?, ?, 'TK-X', 3000, 'desk_cash', 0, 'x', 'x')",
+    )
+    .bind(Uuid::now_v7().to_string())
+    .bind(fee_id.to_string())
+    .execute(d.store.pool())
+    .await;
     assert!(raw.unwrap_err().as_database_error().unwrap().is_unique_violation());
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM refunds WHERE fee_id = ?").bind(fee_id.to_string()).fetch_one(d.store.pool()).await.unwrap();
+    let (n,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM refunds WHERE fee_id = ?").bind(fee_id.to_string()).fetch_one(d.store.pool()).await.unwrap();
     assert_eq!(n, 1);
 }
 
@@ -267,7 +271,10 @@ async fn concurrent_commands_on_one_desk_get_contiguous_sequence_numbers() {
         let mut order = doctors.clone();
         order.rotate_left(i % doctors.len().max(1));
         tasks.push(tokio::spawn(async move {
-            store.execute(&device, &actor, &Command::SetDoctorOrder(SetDoctorOrder { store_id, doctor_ids: order }), now()).await.map(|e| e.device_seq)
+            store
+                .execute(&device, &actor, &Command::SetDoctorOrder(SetDoctorOrder { store_id, doctor_ids: order }), now())
+                .await
+                .map(|e| e.device_seq)
         }));
     }
     let mut seqs = Vec::new();
@@ -276,4 +283,32 @@ async fn concurrent_commands_on_one_desk_get_contiguous_sequence_numbers() {
     }
     seqs.sort();
     assert_eq!(seqs, (1..=16).collect::<Vec<i64>>());
+}
+
+#[tokio::test]
+async fn a_doctors_week_holds_exactly_their_appointments_in_the_store_by_local_day() {
+    let d = desk().await;
+    let w = &d.chain.world;
+    let store = &w.stores[&d.device.store_id];
+    let tz = clinicdesk_domain::slots::zone(&store.timezone);
+    let first = today() - Duration::days(3);
+    let doctor =
+        w.appointments.values().filter(|a| a.store_id == store.id).map(|a| a.doctor_id).next().expect("a doctor with appointments");
+    let week = d.store.doctor_week(store.id, doctor, first).await.unwrap();
+    assert_eq!(week.days.len(), 7);
+    for (i, day) in week.days.iter().enumerate() {
+        let date = first + Duration::days(i as i64);
+        assert_eq!(day.date, date.to_string());
+        let expected = w
+            .appointments
+            .values()
+            .filter(|a| a.store_id == store.id && a.doctor_id == doctor && clinicdesk_domain::slots::local_date(tz, a.start) == date)
+            .count();
+        assert_eq!(day.appointments.len(), expected, "{date}");
+        assert!(day.appointments.iter().all(|a| a.doctor_id == doctor.to_string()));
+        let scheduled = w.schedules.values().any(|s| s.store_id == store.id && s.doctor_id == doctor && s.date == date);
+        assert_eq!(!day.periods.is_empty(), scheduled, "{date}");
+    }
+    let unknown = d.store.doctor_week(store.id, Uuid::from_u128(1), first).await.unwrap_err();
+    assert_eq!(unknown.code(), "not_found");
 }
