@@ -16,7 +16,7 @@ run: ui
 test: ui
 	npm --prefix ui run check
 	npm --prefix ui test
-	cargo test --workspace
+	xvfb-run -a -s "-screen 0 1920x1080x24" cargo test --workspace
 
 bench: ui
 	cargo run --release -p clinicdesk-bench

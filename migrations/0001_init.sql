@@ -146,11 +146,16 @@ CREATE TABLE appointments (
     updated_at             INTEGER NOT NULL,
     -- confirmed: as the server has it; pending: changed here, not yet acknowledged;
     -- attention: the server rejected a change (see conflicts).
-    sync_state             TEXT NOT NULL DEFAULT 'confirmed' CHECK (sync_state IN ('pending', 'confirmed', 'attention'))
+    sync_state             TEXT NOT NULL DEFAULT 'confirmed' CHECK (sync_state IN ('pending', 'confirmed', 'attention')),
+    -- Copies for the board, kept current by the store's write path (patient rename, fee
+    -- charged or refunded), so a day of 2,400 cards reads one table.
+    patient_name           TEXT NOT NULL DEFAULT '',
+    fee_state              TEXT NOT NULL DEFAULT 'none' CHECK (fee_state IN ('none', 'pending', 'paid', 'refunded'))
 ) STRICT;
 CREATE INDEX appointments_by_store_start ON appointments(store_id, start_ts);
 CREATE INDEX appointments_by_doctor_start ON appointments(doctor_id, start_ts);
 CREATE INDEX appointments_by_patient ON appointments(patient_id, state);
+CREATE INDEX appointments_by_fee ON appointments(fee_id);
 
 CREATE TABLE fees (
     id                  TEXT PRIMARY KEY,

@@ -37,7 +37,22 @@ async fn main() {
     let date = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
     let dir = tempfile::tempdir().expect("temp dir");
     let store = open(&dir.path().join("bench.sqlite3"), OpenOptions::default()).await.expect("open");
-    let chain = big_store_day(11, 60, 40, date);
+    let mut chain = big_store_day(11, 60, 40, date);
+    // The same working day again tomorrow, empty, for the booking benchmark.
+    let tomorrow: Vec<_> = chain
+        .world
+        .schedules
+        .values()
+        .map(|s| {
+            let mut next = s.clone();
+            next.id = uuid::Uuid::from_u128(s.id.as_u128() ^ 0x5a5a);
+            next.date = s.date + Days::days(1);
+            next
+        })
+        .collect();
+    for s in tomorrow {
+        chain.world.schedules.insert(s.id, s);
+    }
     let started = Instant::now();
     store.import_chain(&chain.world, &chain.history, &chain.exams, &chain.corrections).await.expect("import");
     println!("ClinicDesk benchmarks (release build recommended)");
@@ -84,6 +99,42 @@ async fn main() {
         assert_eq!(rows.len(), 2400);
     }
     let raw_median = percentile(&mut raw_board, 0.5);
+    let mut count_only = Vec::new();
+    for i in 0..60 {
+        let t = Instant::now();
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM appointments a JOIN patients p ON p.id = a.patient_id WHERE a.store_id = ? AND a.start_ts >= ? AND a.start_ts < ?",
+        )
+        .bind(store_id.to_string())
+        .bind(from)
+        .bind(to)
+        .fetch_one(store.pool())
+        .await
+        .expect("count");
+        if i >= 10 {
+            count_only.push(t.elapsed());
+        }
+        assert_eq!(n, 2400);
+    }
+    println!("  (same query, COUNT only, no rows transferred: median {:.3} ms)", ms(percentile(&mut count_only, 0.5)));
+    if std::env::var_os("BENCH_DETAIL").is_some() {
+        for (label, sql) in [
+            ("json of the 5-join rows", "SELECT length(json_group_array(json_array(a.id, a.doctor_id, p.name, a.start_ts, a.end_ts, a.state, a.visit_type, dep.name, f.status, r.id IS NOT NULL, a.sync_state))) FROM appointments a JOIN patients p ON p.id = a.patient_id JOIN departments dep ON dep.id = a.department_id LEFT JOIN fees f ON f.id = a.fee_id LEFT JOIN refunds r ON r.fee_id = f.id WHERE a.store_id = ? AND a.start_ts >= ? AND a.start_ts < ?"),
+            ("count of the 5-join rows", "SELECT COUNT(*) FROM appointments a JOIN patients p ON p.id = a.patient_id JOIN departments dep ON dep.id = a.department_id LEFT JOIN fees f ON f.id = a.fee_id LEFT JOIN refunds r ON r.fee_id = f.id WHERE a.store_id = ? AND a.start_ts >= ? AND a.start_ts < ?"),
+            ("packed board rows (the store's query)", "SELECT length(group_concat(format('%s' || char(31) || '%s' || char(31) || '%s' || char(31) || '%d' || char(31) || '%d' || char(31) || '%s' || char(31) || '%s' || char(31) || '%s' || char(31) || '%s' || char(31) || '%s', id, doctor_id, patient_name, start_ts, end_ts, state, visit_type, department_id, fee_state, sync_state), char(30))) FROM appointments WHERE store_id = ? AND start_ts >= ? AND start_ts < ?"),
+            ("packed by || instead of format()", "SELECT length(group_concat(id || char(31) || doctor_id || char(31) || patient_name || char(31) || start_ts || char(31) || end_ts || char(31) || state || char(31) || visit_type || char(31) || department_id || char(31) || fee_state || char(31) || sync_state, char(30))) FROM appointments WHERE store_id = ? AND start_ts >= ? AND start_ts < ?"),
+            ("packed as json_array", "SELECT length(json_group_array(json_array(id, doctor_id, patient_name, start_ts, end_ts, state, visit_type, department_id, fee_state, sync_state))) FROM appointments WHERE store_id = ? AND start_ts >= ? AND start_ts < ?"),
+            ("count, appointments only", "SELECT COUNT(*) FROM appointments a WHERE a.store_id = ? AND a.start_ts >= ? AND a.start_ts < ?"),
+        ] {
+            let mut t = Vec::new();
+            for _ in 0..40 {
+                let s = Instant::now();
+                let _: (i64,) = sqlx::query_as(sql).bind(store_id.to_string()).bind(from).bind(to).fetch_one(store.pool()).await.expect("detail");
+                t.push(s.elapsed());
+            }
+            println!("  detail: {label}: median {:.3} ms", ms(percentile(&mut t, 0.5)));
+        }
+    }
     report("board_day, 60 doctors × 40 appointments", "median", percentile(&mut board, 0.5), Some(5.0), Some(raw_median));
 
     // 2. One local command: booking.create with its outbox row, synchronous=FULL.

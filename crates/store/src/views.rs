@@ -125,53 +125,69 @@ async fn fetch_appointments(
             .await?
             .into_iter()
             .collect();
-    let rows = sqlx::query(
-        "SELECT a.id, a.doctor_id, p.name AS patient_name, a.start_ts, a.end_ts, a.state, a.visit_type,
-                dep.name AS department, f.status AS fee_status, r.id AS refund_id, a.sync_state
-         FROM appointments a
-         JOIN patients p ON p.id = a.patient_id
-         JOIN departments dep ON dep.id = a.department_id
-         LEFT JOIN fees f ON f.id = a.fee_id
-         LEFT JOIN refunds r ON r.fee_id = f.id
-         WHERE a.store_id = ?1 AND a.start_ts >= ?2 AND a.start_ts < ?3 AND (?4 IS NULL OR a.doctor_id = ?4)
-         ORDER BY a.start_ts",
+    // One row built inside SQLite from the appointments table alone (patient name and fee
+    // state are kept on it by the write path): moving thousands of rows one by one through
+    // the driver costs several microseconds each. Fields are joined with U+001F and rows
+    // with U+001E; typed text never holds control characters (the domain refuses them).
+    let (packed,): (Option<String>,) = sqlx::query_as(
+        "SELECT group_concat(format('%s' || char(31) || '%s' || char(31) || '%s' || char(31) || '%d' || char(31) || '%d' || char(31)
+                    || '%s' || char(31) || '%s' || char(31) || '%s' || char(31) || '%s' || char(31) || '%s',
+                    id, doctor_id, patient_name, start_ts, end_ts, state, visit_type, department_id, fee_state, sync_state), char(30))
+         FROM appointments
+         WHERE store_id = ?1 AND start_ts >= ?2 AND start_ts < ?3 AND doctor_id = COALESCE(?4, doctor_id)",
     )
     .bind(store_id)
     .bind(from)
     .bind(to)
     .bind(doctor_id)
-    .fetch_all(&mut *conn)
+    .fetch_one(&mut *conn)
     .await?;
+    let departments: HashMap<String, String> = sqlx::query_as::<_, (String, String)>("SELECT id, name FROM departments WHERE store_id = ?")
+        .bind(store_id)
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .collect();
+    let corrupt = || StoreError::Corrupt("board row".into());
+    let mut rows = Vec::new();
+    for line in packed.as_deref().unwrap_or("").split('\u{1e}').filter(|l| !l.is_empty()) {
+        let f: Vec<&str> = line.split('\u{1f}').collect();
+        let [id, doctor_id, patient_name, start_ts, end_ts, state, code, department_id, fee_state, sync_state] = f[..] else {
+            return Err(corrupt());
+        };
+        let start_ts: i64 = start_ts.parse().map_err(|_| corrupt())?;
+        rows.push((start_ts, id, doctor_id, patient_name, end_ts, state, code, department_id, fee_state, sync_state));
+    }
+    rows.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
     let mut out: Vec<Vec<BoardAppointment>> = (0..days).map(|_| Vec::new()).collect();
-    for r in &rows {
-        let start = from_ts(r.try_get("start_ts")?).with_timezone(&tz);
-        let end = from_ts(r.try_get("end_ts")?).with_timezone(&tz);
+    for (start_ts, id, doctor_id, patient_name, end_ts, state, code, department_id, fee_state, sync_state) in rows {
+        let start = from_ts(start_ts).with_timezone(&tz);
+        let end = from_ts(end_ts.parse().map_err(|_| corrupt())?).with_timezone(&tz);
         let day = start.date_naive();
         let Some(slot) = usize::try_from((day - first).num_days()).ok().and_then(|i| out.get_mut(i)) else {
             continue;
         };
         let end_min = if end.date_naive() > day { 24 * 60 } else { minutes(end.time()) };
-        let fee = match (r.try_get::<Option<String>, _>("fee_status")?.as_deref(), r.try_get::<Option<String>, _>("refund_id")?) {
-            (_, Some(_)) => FeeState::Refunded,
-            (Some("charged"), None) => FeeState::Paid,
-            (Some("pending"), None) => FeeState::Pending,
+        let fee = match fee_state {
+            "refunded" => FeeState::Refunded,
+            "paid" => FeeState::Paid,
+            "pending" => FeeState::Pending,
             _ => FeeState::None,
         };
-        let sync = match r.try_get::<&str, _>("sync_state")? {
+        let sync = match sync_state {
             "pending" => SyncState::Pending,
             "attention" => SyncState::Attention,
             _ => SyncState::Confirmed,
         };
-        let code: String = r.try_get("visit_type")?;
         slot.push(BoardAppointment {
-            id: r.try_get("id")?,
-            doctor_id: r.try_get("doctor_id")?,
-            patient_name: r.try_get("patient_name")?,
+            id: id.to_string(),
+            doctor_id: doctor_id.to_string(),
+            patient_name: patient_name.to_string(),
             start_min: minutes(start.time()),
             end_min,
-            state: AppointmentState::parse(r.try_get("state")?).ok_or_else(|| StoreError::Corrupt("state".into()))?,
-            visit_type: visit_names.get(&code).cloned().unwrap_or(code),
-            department: r.try_get("department")?,
+            state: AppointmentState::parse(state).ok_or_else(corrupt)?,
+            visit_type: visit_names.get(code).cloned().unwrap_or_else(|| code.to_string()),
+            department: departments.get(department_id).cloned().unwrap_or_default(),
             fee,
             sync,
         });
@@ -202,22 +218,21 @@ impl LocalStore {
             }
         };
         let tz = slots::zone(&store.timezone);
-        let day_start = slots::to_utc(tz, date, NaiveTime::MIN);
-        let day_end = slots::to_utc(tz, date + Duration::days(1), NaiveTime::MIN);
-        let (from, to) = (ts(day_start), ts(day_end));
         let date_s = date.to_string();
+
+        let appointments = fetch_appointments(&mut conn, &sid, None, store.tenant_id, tz, date, 1).await?.remove(0);
+        let with_appointments: std::collections::BTreeSet<&str> = appointments.iter().map(|a| a.doctor_id.as_str()).collect();
 
         // Doctors working in the store: by department, by schedule that day, by appointment that day.
         let rows = sqlx::query(
             "SELECT d.id, d.tenant_id, d.name, d.title FROM doctors d WHERE d.id IN (
                SELECT dd.doctor_id FROM doctor_departments dd JOIN departments dep ON dep.id = dd.department_id WHERE dep.store_id = ?1
                UNION SELECT doctor_id FROM schedules WHERE store_id = ?1 AND date = ?2
-               UNION SELECT doctor_id FROM appointments WHERE store_id = ?1 AND start_ts >= ?3 AND start_ts < ?4)",
+               UNION SELECT value FROM json_each(?3))",
         )
         .bind(&sid)
         .bind(&date_s)
-        .bind(from)
-        .bind(to)
+        .bind(serde_json::to_string(&with_appointments).expect("json"))
         .fetch_all(&mut *conn)
         .await?;
         let mut doctors = Vec::with_capacity(rows.len());
@@ -288,7 +303,6 @@ impl LocalStore {
             })
             .collect();
 
-        let appointments = fetch_appointments(&mut conn, &sid, None, store.tenant_id, tz, date, 1).await?.remove(0);
         let (open,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM cancellation_requests WHERE store_id = ? AND status = 'open'")
             .bind(&sid)
             .fetch_one(&mut *conn)

@@ -29,6 +29,12 @@ pub fn initials(name: &str) -> String {
         .collect()
 }
 
+/// The board's fee state of a fee (by id, bound as ?1): none / pending / paid / refunded.
+const FEE_STATE: &str = "COALESCE((SELECT CASE WHEN EXISTS (SELECT 1 FROM refunds r WHERE r.fee_id = f.id) THEN 'refunded'
+                                             WHEN f.status = 'charged' THEN 'paid'
+                                             WHEN f.status = 'pending' THEN 'pending' ELSE 'none' END
+                                  FROM fees f WHERE f.id = ?1), 'none')";
+
 pub(crate) async fn effects(conn: &mut Conn, fx: &Effects, sync_state: &str) -> Result<(), StoreError> {
     for change in &fx.changes {
         write_change(conn, change, sync_state).await?;
@@ -73,6 +79,12 @@ pub(crate) async fn patient(conn: &mut Conn, p: &Patient) -> Result<(), StoreErr
     .bind(p.consultant_id.map(id_str))
     .execute(&mut *conn)
     .await?;
+    sqlx::query("UPDATE appointments SET patient_name = ? WHERE patient_id = ? AND patient_name <> ?")
+        .bind(&p.name)
+        .bind(id_str(p.id))
+        .bind(&p.name)
+        .execute(&mut *conn)
+        .await?;
     for (i, g) in p.guardian_ids.iter().enumerate() {
         sqlx::query("INSERT OR IGNORE INTO patient_guardians (patient_id, guardian_id, position) VALUES (?, ?, ?)")
             .bind(id_str(p.id))
@@ -96,32 +108,42 @@ pub(crate) async fn guardian(conn: &mut Conn, g: &Guardian) -> Result<(), StoreE
 }
 
 pub(crate) async fn appointment(conn: &mut Conn, a: &Appointment, sync_state: &str) -> Result<(), StoreError> {
-    sqlx::query(
+    let sql = format!(
         "INSERT INTO appointments (id, tenant_id, store_id, doctor_id, department_id, patient_id, complaint_id, start_ts, end_ts,
-           state, visit_type, visit_type_by_fallback, source, fee_id, created_at, updated_at, sync_state)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           state, visit_type, visit_type_by_fallback, source, fee_id, created_at, updated_at, sync_state, patient_name, fee_state)
+         VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?1, ?15, ?16, ?17,
+                 COALESCE((SELECT name FROM patients WHERE id = ?7), ''), {FEE_STATE})
          ON CONFLICT(id) DO UPDATE SET doctor_id = excluded.doctor_id, start_ts = excluded.start_ts, end_ts = excluded.end_ts,
-           state = excluded.state, fee_id = excluded.fee_id, updated_at = excluded.updated_at, sync_state = excluded.sync_state",
-    )
-    .bind(id_str(a.id))
-    .bind(id_str(a.tenant_id))
-    .bind(id_str(a.store_id))
-    .bind(id_str(a.doctor_id))
-    .bind(id_str(a.department_id))
-    .bind(id_str(a.patient_id))
-    .bind(a.complaint_id.map(id_str))
-    .bind(ts(a.start))
-    .bind(ts(a.end))
-    .bind(a.state.as_str())
-    .bind(&a.visit_type)
-    .bind(a.visit_type_by_fallback as i64)
-    .bind(tag(&a.source))
-    .bind(a.fee_id.map(id_str))
-    .bind(ts(a.created_at))
-    .bind(ts(a.updated_at))
-    .bind(sync_state)
-    .execute(conn)
-    .await?;
+           state = excluded.state, fee_id = excluded.fee_id, updated_at = excluded.updated_at, sync_state = excluded.sync_state,
+           fee_state = excluded.fee_state"
+    );
+    sqlx::query(&sql)
+        .bind(a.fee_id.map(id_str))
+        .bind(id_str(a.id))
+        .bind(id_str(a.tenant_id))
+        .bind(id_str(a.store_id))
+        .bind(id_str(a.doctor_id))
+        .bind(id_str(a.department_id))
+        .bind(id_str(a.patient_id))
+        .bind(a.complaint_id.map(id_str))
+        .bind(ts(a.start))
+        .bind(ts(a.end))
+        .bind(a.state.as_str())
+        .bind(&a.visit_type)
+        .bind(a.visit_type_by_fallback as i64)
+        .bind(tag(&a.source))
+        .bind(ts(a.created_at))
+        .bind(ts(a.updated_at))
+        .bind(sync_state)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Refreshes the board's copy of a fee's state on its appointment.
+async fn fee_state_of_appointment(conn: &mut Conn, fee_id: Id) -> Result<(), StoreError> {
+    let sql = format!("UPDATE appointments SET fee_state = {FEE_STATE} WHERE fee_id = ?1");
+    sqlx::query(&sql).bind(id_str(fee_id)).execute(conn).await?;
     Ok(())
 }
 
@@ -151,9 +173,9 @@ pub(crate) async fn fee(conn: &mut Conn, f: &Fee) -> Result<(), StoreError> {
     .bind(store)
     .bind(&f.receipt_no)
     .bind(f.refund_requested_at.map(ts))
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
-    Ok(())
+    fee_state_of_appointment(conn, f.id).await
 }
 
 /// A plain INSERT: the UNIQUE(fee_id) constraint refuses a second refund of one fee.
@@ -167,9 +189,9 @@ pub(crate) async fn refund(conn: &mut Conn, r: &Refund) -> Result<(), StoreError
         .bind(ts(r.at))
         .bind(&r.actor)
         .bind(&r.reason)
-        .execute(conn)
+        .execute(&mut *conn)
         .await?;
-    Ok(())
+    fee_state_of_appointment(conn, r.fee_id).await
 }
 
 pub(crate) async fn request(conn: &mut Conn, r: &CancellationRequest) -> Result<(), StoreError> {

@@ -312,3 +312,26 @@ async fn a_doctors_week_holds_exactly_their_appointments_in_the_store_by_local_d
     let unknown = d.store.doctor_week(store.id, Uuid::from_u128(1), first).await.unwrap_err();
     assert_eq!(unknown.code(), "not_found");
 }
+
+#[tokio::test]
+async fn the_board_shows_fee_state_and_patient_name_as_they_change() {
+    use clinicdesk_store::views::FeeState;
+    let d = desk().await;
+    let actor = staff(&d.chain, d.device.store_id, Role::Receptionist);
+    let fee_id = Uuid::now_v7();
+    let b = booking(&d, Some(NewFee { fee_id, amount: 2000, paid_with: None }));
+    d.store.execute(&d.device, &actor, &Command::BookingCreate(b.clone()), now()).await.unwrap();
+    let day = clinicdesk_domain::slots::local_date(clinicdesk_domain::slots::DEFAULT_TZ, b.start);
+    let card =
+        |board: clinicdesk_store::views::BoardDay| board.appointments.into_iter().find(|a| a.id == b.appointment_id.to_string()).unwrap();
+    let c = card(d.store.board_day(b.store_id, day, today()).await.unwrap());
+    assert_eq!(c.fee, FeeState::Pending);
+    assert_eq!(c.patient_name, d.chain.world.patients[&b.patient_id].name);
+    assert_eq!(c.sync, clinicdesk_store::views::SyncState::Pending, "made here, not yet confirmed by the server");
+
+    d.store.execute(&d.device, &actor, &Command::FeeCharge(FeeCharge { fee_id, method: PayMethod::Cash }), now()).await.unwrap();
+    assert_eq!(card(d.store.board_day(b.store_id, day, today()).await.unwrap()).fee, FeeState::Paid);
+    let refund = Command::RefundCash(RefundArgs { refund_id: Uuid::now_v7(), fee_id, reason: "患者取消".into() });
+    d.store.execute(&d.device, &actor, &refund, now()).await.unwrap();
+    assert_eq!(card(d.store.board_day(b.store_id, day, today()).await.unwrap()).fee, FeeState::Refunded);
+}
