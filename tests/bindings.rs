@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use clinicdesk_app::api::ApiError;
+use clinicdesk_app::api::{ApiError, Session};
 use clinicdesk_store::views::{BoardDay, DoctorWeek, PatientHit};
 use ts_rs::{Config, TS};
 
@@ -15,6 +15,7 @@ fn generate(dir: &Path) {
     PatientHit::export_all(&cfg).expect("PatientHit");
     DoctorWeek::export_all(&cfg).expect("DoctorWeek");
     ApiError::export_all(&cfg).expect("ApiError");
+    Session::export_all(&cfg).expect("Session");
 }
 
 fn read_dir(dir: &Path) -> BTreeMap<String, String> {

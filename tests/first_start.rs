@@ -20,6 +20,16 @@ async fn first_start_loads_the_demo_clinic_once_and_shows_todays_board() {
     assert!(!board.appointments.is_empty(), "the demo clinic has appointments today");
     assert!(board.doctors.iter().any(|d| !d.listed), "a doctor not yet in the store's order is on the board");
     let doctors_before = board.doctors.len();
+
+    // The demo clinic's staff sign in with the demo password; anything else is refused alike.
+    let staff = ready.store.sign_in("front.bj01", clinicdesk_demo::STAFF_PASSWORD).await.unwrap();
+    assert_eq!(staff.role, clinicdesk_domain::roles::Role::Receptionist);
+    assert_eq!(ready.store.sign_in("front.bj01", "wrong").await.unwrap_err().code(), "sign_in_failed");
+    assert_eq!(ready.store.sign_in("nobody", clinicdesk_demo::STAFF_PASSWORD).await.unwrap_err().code(), "sign_in_failed");
+    let (hashes,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM staff WHERE password_hash LIKE '$argon2id$%'").fetch_one(ready.store.pool()).await.unwrap();
+    let (staff_count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM staff").fetch_one(ready.store.pool()).await.unwrap();
+    assert_eq!(hashes, staff_count, "no plain-text passwords");
     ready.store.close().await;
 
     // A second start opens the same database and does not load the demo again.

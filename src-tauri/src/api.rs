@@ -1,6 +1,8 @@
 //! The one error shape at the IPC edge: `{code, message}`, message in the user's language.
 
+use clinicdesk_domain::roles::Role;
 use clinicdesk_domain::Lang;
+use clinicdesk_store::views::StoreRef;
 use clinicdesk_store::StoreError;
 use serde::Serialize;
 
@@ -10,7 +12,53 @@ pub struct ApiError {
     pub message: String,
 }
 
+/// The signed-in staff member as the UI sees them.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Session {
+    pub staff_id: String,
+    pub name: String,
+    pub role: Role,
+    pub stores: Vec<StoreRef>,
+    /// The store the desk opens on: this desk's store when the staff member works there.
+    pub store_id: String,
+    /// Permission names the role holds ("book_appointment", …): the UI offers only these.
+    pub permissions: Vec<String>,
+}
+
 impl ApiError {
+    pub fn not_signed_in(lang: Lang) -> Self {
+        ApiError { code: "not_signed_in".into(), message: lang.pick("请先登录。", "請先登入。", "Please sign in first.").into() }
+    }
+
+    pub fn forbidden(lang: Lang) -> Self {
+        ApiError {
+            code: "forbidden".into(),
+            message: lang
+                .pick(
+                    "您的账号未分配任何门店，请联系店长。",
+                    "您的帳號未分配任何門店，請聯絡店長。",
+                    "Your account has no store; ask a manager.",
+                )
+                .into(),
+        }
+    }
+
+    pub fn too_many_attempts(lang: Lang, seconds: u64) -> Self {
+        ApiError {
+            code: "too_many_attempts".into(),
+            message: match lang {
+                Lang::ZhCn => format!("登录失败次数过多，请 {seconds} 秒后再试。"),
+                Lang::ZhTw => format!("登入失敗次數過多，請 {seconds} 秒後再試。"),
+                Lang::En => format!("Too many failed sign-ins; try again in {seconds} seconds."),
+            },
+        }
+    }
+
+    pub fn from_domain(e: &clinicdesk_domain::DomainError, lang: Lang) -> Self {
+        ApiError { code: e.code().to_string(), message: e.message(lang) }
+    }
+
     pub fn from_store(e: &StoreError, lang: Lang) -> Self {
         if !matches!(e, StoreError::Domain(_)) {
             // Details for IT; no patient data is in store errors.

@@ -5,9 +5,13 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use clinicdesk_domain::model::Id;
+use clinicdesk_domain::roles::{Actor, Permission};
 use clinicdesk_domain::Lang;
+use clinicdesk_store::auth::SignInLimiter;
 use clinicdesk_store::{Device, LocalStore, OpenOptions, StoreError};
-use tokio::sync::{OnceCell, RwLock};
+use tokio::sync::{Mutex, OnceCell, RwLock};
+
+use crate::api::ApiError;
 
 #[derive(Clone)]
 pub struct Ready {
@@ -20,6 +24,9 @@ pub struct AppState {
     ready: Arc<OnceCell<Result<Ready, String>>>,
     notify: Arc<tokio::sync::Notify>,
     pub lang: Arc<RwLock<Lang>>,
+    /// The signed-in staff member; every command acts as them.
+    pub session: Arc<RwLock<Option<Actor>>>,
+    pub limiter: Arc<Mutex<SignInLimiter>>,
 }
 
 impl Default for AppState {
@@ -30,7 +37,26 @@ impl Default for AppState {
 
 impl AppState {
     pub fn new() -> Self {
-        AppState { ready: Arc::new(OnceCell::new()), notify: Arc::new(tokio::sync::Notify::new()), lang: Arc::new(RwLock::new(Lang::ZhCn)) }
+        AppState {
+            ready: Arc::new(OnceCell::new()),
+            notify: Arc::new(tokio::sync::Notify::new()),
+            lang: Arc::new(RwLock::new(Lang::ZhCn)),
+            session: Arc::new(RwLock::new(None)),
+            limiter: Arc::new(Mutex::new(SignInLimiter::default())),
+        }
+    }
+
+    pub async fn lang(&self) -> Lang {
+        *self.lang.read().await
+    }
+
+    /// The database and the signed-in staff member, who must hold `permission` in `store`.
+    pub async fn act(&self, permission: Permission, store_id: Option<Id>) -> Result<(Ready, Actor), ApiError> {
+        let lang = self.lang().await;
+        let ready = self.ready().await.map_err(|e| ApiError::from_store(&e, lang))?;
+        let actor = self.session.read().await.clone().ok_or_else(|| ApiError::not_signed_in(lang))?;
+        actor.require(permission, store_id).map_err(|e| ApiError::from_domain(&e, lang))?;
+        Ok((ready, actor))
     }
 
     /// Opens the desk database under `data_dir`; on first start loads the demo clinic and
@@ -66,6 +92,7 @@ async fn open_desk(data_dir: &Path) -> Result<Ready, StoreError> {
         let today = clinicdesk_domain::slots::local_date(clinicdesk_domain::slots::DEFAULT_TZ, Utc::now());
         let chain = clinicdesk_demo::generate(&clinicdesk_demo::DemoConfig { seed: 2026, size: 1.0, today });
         store.import_chain(&chain.world, &chain.history, &chain.exams, &chain.corrections).await?;
+        store.set_password(None, chain.staff_password).await?;
         tracing::info!(ms = started.elapsed().as_millis() as u64, "demo clinic loaded");
     }
     let device = match store.device().await? {

@@ -32,7 +32,11 @@ pub fn run() {
             commands::board::board_day,
             commands::board::doctor_week,
             commands::board::search_patients,
-            commands::board::app_status
+            commands::board::app_status,
+            commands::session::sign_in,
+            commands::session::session,
+            commands::session::sign_out,
+            commands::session::set_language
         ])
         .run(tauri::generate_context!())
         .expect("error while running the ClinicDesk window");

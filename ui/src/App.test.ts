@@ -8,8 +8,9 @@ const TODAY = "2025-03-10";
 /** 10:00 in Shanghai on TODAY. */
 const clock = () => new Date(Date.UTC(2025, 2, 10, 2, 0));
 
+/** The app on the fake backend, signed in from before (as after a reload) as `admin`, who works in every store. */
 function setup(options: ConstructorParameters<typeof FakeBackend>[0] = {}) {
-  const backend = new FakeBackend({ today: TODAY, ...options });
+  const backend = new FakeBackend({ today: TODAY, login: "admin", ...options });
   const boardDay = vi.spyOn(backend, "boardDay");
   render(App, { backend, clock });
   return { backend, boardDay };
@@ -90,9 +91,9 @@ describe("now-line", () => {
 
 describe("errors", () => {
   test("a store time zone Intl does not know hides the now-line but still shows the board", async () => {
-    const backend = new FakeBackend({ today: TODAY });
+    const backend = new FakeBackend({ today: TODAY, login: "admin" });
     vi.spyOn(backend, "boardDay").mockImplementation(async (storeId, date) => {
-      const day = await new FakeBackend({ today: TODAY }).boardDay(storeId, date);
+      const day = await new FakeBackend({ today: TODAY, login: "admin" }).boardDay(storeId, date);
       return { ...day, store: { ...day.store, timezone: "Mars/Olympus" } };
     });
     render(App, { backend, clock });

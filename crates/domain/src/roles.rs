@@ -55,6 +55,24 @@ pub enum Permission {
 }
 
 impl Permission {
+    pub const ALL: [Permission; 15] = [
+        Permission::ViewBoard,
+        Permission::RegisterPatient,
+        Permission::BookAppointment,
+        Permission::ManageAppointment,
+        Permission::UndoCheckIn,
+        Permission::ChargeFee,
+        Permission::RefundFee,
+        Permission::HandleCancellationRequests,
+        Permission::EditDoctorOrder,
+        Permission::EditStoreSettings,
+        Permission::ViewClinical,
+        Permission::EditClinical,
+        Permission::ViewReports,
+        Permission::ResolveConflicts,
+        Permission::EditRecallThresholds,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Permission::ViewBoard => "view_board",

@@ -14,6 +14,8 @@ pub enum StoreError {
     Io(#[from] std::io::Error),
     #[error("stored data is not readable: {0}")]
     Corrupt(String),
+    #[error("sign-in failed")]
+    SignInFailed,
     #[error("the desk database could not be opened: {0}")]
     NotOpen(String),
     #[error("the desk is not set up: {0}")]
@@ -31,6 +33,7 @@ impl StoreError {
             StoreError::Corrupt(_) => "corrupt",
             StoreError::NotSetUp(_) => "not_set_up",
             StoreError::NotOpen(_) => "not_open",
+            StoreError::SignInFailed => "sign_in_failed",
         }
     }
 
@@ -65,6 +68,9 @@ impl StoreError {
                     "本地資料損壞，請聯絡 IT 從備份還原。",
                     "Local data is damaged; call IT to restore from a backup.",
                 )
+                .into(),
+            StoreError::SignInFailed => lang
+                .pick("账号或密码错误，请重新输入。", "帳號或密碼錯誤，請重新輸入。", "Wrong login or password; please try again.")
                 .into(),
             StoreError::NotOpen(_) => lang
                 .pick(

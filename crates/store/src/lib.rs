@@ -5,6 +5,7 @@
 //! Discipline: runtime `sqlx::query` calls (no compile-time macros), each tested against a
 //! real SQLite file. Ids are stored as hyphenated TEXT, instants as Unix seconds.
 
+pub mod auth;
 mod db;
 mod demo;
 mod error;

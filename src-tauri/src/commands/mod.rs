@@ -1,2 +1,3 @@
 //! Tauri commands, one module per screen. Each is a few lines over the store.
 pub mod board;
+pub mod session;

@@ -1,6 +1,7 @@
 import { invoke } from "@tauri-apps/api/core";
 import { beforeEach, describe, expect, test, vi } from "vitest";
-import { TauriBackend, toBackendError } from "./backend";
+import { SessionGuard, TauriBackend, toBackendError } from "./backend";
+import { FakeBackend } from "./fakeBackend";
 
 vi.mock("@tauri-apps/api/core", () => ({ invoke: vi.fn() }));
 const invokeMock = vi.mocked(invoke);
@@ -33,6 +34,56 @@ describe("TauriBackend", () => {
     await expect(new TauriBackend().boardDay(null, null)).rejects.toEqual({ code: "unexpected", message: "" });
     expect(log).toHaveBeenCalled();
     log.mockRestore();
+  });
+});
+
+describe("TauriBackend session commands", () => {
+  beforeEach(() => {
+    invokeMock.mockReset();
+  });
+
+  test("sign_in sends login and password and returns the session", async () => {
+    const session = { staffId: "s", name: "刘婷", role: "receptionist", stores: [], storeId: "a", permissions: [] };
+    invokeMock.mockResolvedValueOnce(session);
+    expect(await new TauriBackend().signIn("front.bj01", "demo1234")).toEqual(session);
+    expect(invokeMock).toHaveBeenCalledWith("sign_in", { login: "front.bj01", password: "demo1234" });
+  });
+
+  test("sign_in rejects with the backend's {code, message}", async () => {
+    invokeMock.mockRejectedValueOnce({ code: "too_many_attempts", message: "请 60 秒后再试" });
+    await expect(new TauriBackend().signIn("a", "b")).rejects.toEqual({ code: "too_many_attempts", message: "请 60 秒后再试" });
+  });
+
+  test("session, sign_out and set_language call their commands", async () => {
+    invokeMock.mockResolvedValue(null);
+    const backend = new TauriBackend();
+    expect(await backend.session()).toBeNull();
+    await backend.signOut();
+    await backend.setLanguage("zh-TW");
+    expect(invokeMock.mock.calls).toEqual([
+      ["session", {}],
+      ["sign_out", {}],
+      ["set_language", { lang: "zh-TW" }],
+    ]);
+  });
+});
+
+describe("SessionGuard", () => {
+  test("reports not_signed_in from any call and still rejects with it", async () => {
+    const lost = vi.fn();
+    const guard = new SessionGuard(new FakeBackend(), lost);
+    await expect(guard.boardDay(null, null)).rejects.toMatchObject({ code: "not_signed_in" });
+    expect(lost).toHaveBeenCalledTimes(1);
+  });
+
+  test("other errors and answers pass through without reporting", async () => {
+    const lost = vi.fn();
+    const guard = new SessionGuard(new FakeBackend({ today: "2025-03-10" }), lost);
+    await expect(guard.signIn("admin", "wrong")).rejects.toMatchObject({ code: "sign_in_failed" });
+    expect((await guard.signIn("admin", "demo1234")).name).toBe("陈立明");
+    await expect(guard.boardDay("nope", null)).rejects.toMatchObject({ code: "store_not_found" });
+    expect((await guard.boardDay(null, null)).date).toBe("2025-03-10");
+    expect(lost).not.toHaveBeenCalled();
   });
 });
 

@@ -2,12 +2,17 @@
 
 import { invoke } from "@tauri-apps/api/core";
 import type { BoardDay } from "../bindings/BoardDay";
+import type { Session } from "../bindings/Session";
+import type { Locale } from "./i18n";
 
 /**
  * The error shape of every backend call, as the Rust side serialises it.
  * `message` is already in the user's language and says what to do; show it as is.
  */
 export type BackendError = { code: string; message: string };
+
+/** The code every command except the session ones rejects with when nobody is signed in. */
+export const NOT_SIGNED_IN = "not_signed_in";
 
 export interface Backend {
   /**
@@ -16,6 +21,20 @@ export interface Backend {
    * Rejects with a {@link BackendError}.
    */
   boardDay(storeId: string | null, date: string | null): Promise<BoardDay>;
+
+  /**
+   * Signs a staff member in on this desk. Rejects with code `sign_in_failed` (wrong login or password)
+   * or `too_many_attempts` (locked for a while; the message says how long).
+   */
+  signIn(login: string, password: string): Promise<Session>;
+
+  /** Who is signed in on this desk, or null. */
+  session(): Promise<Session | null>;
+
+  signOut(): Promise<void>;
+
+  /** The language the backend words its error messages in; sent at start and on every switch. */
+  setLanguage(lang: Locale): Promise<void>;
 }
 
 export function isBackendError(e: unknown): e is BackendError {
@@ -38,13 +57,76 @@ export function toBackendError(e: unknown): BackendError {
 
 /** Calls the Rust commands of the Tauri shell. */
 export class TauriBackend implements Backend {
-  async boardDay(storeId: string | null, date: string | null): Promise<BoardDay> {
+  boardDay(storeId: string | null, date: string | null): Promise<BoardDay> {
+    return call<BoardDay>("board_day", { storeId, date });
+  }
+
+  signIn(login: string, password: string): Promise<Session> {
+    return call<Session>("sign_in", { login, password });
+  }
+
+  session(): Promise<Session | null> {
+    return call<Session | null>("session");
+  }
+
+  async signOut(): Promise<void> {
+    await call<null>("sign_out");
+  }
+
+  async setLanguage(lang: Locale): Promise<void> {
+    await call<null>("set_language", { lang });
+  }
+}
+
+async function call<T>(command: string, args: Record<string, unknown> = {}): Promise<T> {
+  try {
+    return await invoke<T>(command, args);
+  } catch (e) {
+    // Not a {code, message} from our commands: an IPC or shell failure worth seeing in devtools.
+    if (!isBackendError(e)) console.error(`${command} failed`, e);
+    throw toBackendError(e);
+  }
+}
+
+/**
+ * Wraps a backend so that any call rejected with `not_signed_in` (the session ended on the Rust side)
+ * also calls `onNotSignedIn`, which takes the UI back to the sign-in screen. The error is still thrown.
+ */
+export class SessionGuard implements Backend {
+  readonly #inner: Backend;
+  readonly #onNotSignedIn: () => void;
+
+  constructor(inner: Backend, onNotSignedIn: () => void) {
+    this.#inner = inner;
+    this.#onNotSignedIn = onNotSignedIn;
+  }
+
+  boardDay(storeId: string | null, date: string | null): Promise<BoardDay> {
+    return this.#guard(this.#inner.boardDay(storeId, date));
+  }
+
+  signIn(login: string, password: string): Promise<Session> {
+    return this.#guard(this.#inner.signIn(login, password));
+  }
+
+  session(): Promise<Session | null> {
+    return this.#guard(this.#inner.session());
+  }
+
+  signOut(): Promise<void> {
+    return this.#guard(this.#inner.signOut());
+  }
+
+  setLanguage(lang: Locale): Promise<void> {
+    return this.#guard(this.#inner.setLanguage(lang));
+  }
+
+  async #guard<T>(call: Promise<T>): Promise<T> {
     try {
-      return await invoke<BoardDay>("board_day", { storeId, date });
+      return await call;
     } catch (e) {
-      // Not a {code, message} from our commands: an IPC or shell failure worth seeing in devtools.
-      if (!isBackendError(e)) console.error("board_day failed", e);
-      throw toBackendError(e);
+      if (isBackendError(e) && e.code === NOT_SIGNED_IN) this.#onNotSignedIn();
+      throw e;
     }
   }
 }

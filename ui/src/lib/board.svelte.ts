@@ -9,11 +9,11 @@ export class BoardState {
   loading = $state(false);
   error = $state<BackendError | null>(null);
 
-  readonly #backend: Backend;
+  readonly #backend: Pick<Backend, "boardDay">;
   #request = 0;
   #last: { storeId: string | null; date: string | null } = { storeId: null, date: null };
 
-  constructor(backend: Backend) {
+  constructor(backend: Pick<Backend, "boardDay">) {
     this.#backend = backend;
   }
 

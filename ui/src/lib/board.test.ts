@@ -5,14 +5,14 @@ import { BoardState } from "./board.svelte";
 import { FakeBackend } from "./fakeBackend";
 
 /** A backend whose answers the test releases by hand, in any order. */
-class ManualBackend implements Backend {
+class ManualBackend implements Pick<Backend, "boardDay"> {
   calls: Array<{ storeId: string | null; date: string | null; resolve: (d: BoardDay) => void; reject: (e: unknown) => void }> = [];
   boardDay(storeId: string | null, date: string | null): Promise<BoardDay> {
     return new Promise((resolve, reject) => this.calls.push({ storeId, date, resolve, reject }));
   }
 }
 
-const fake = new FakeBackend({ today: "2025-03-10" });
+const fake = new FakeBackend({ today: "2025-03-10", login: "admin" });
 const dayOf = (date: string) => fake.boardDay(null, date);
 
 describe("BoardState", () => {

@@ -6,25 +6,77 @@ import type { BoardDay } from "../bindings/BoardDay";
 import type { BoardDoctor } from "../bindings/BoardDoctor";
 import type { FeeState } from "../bindings/FeeState";
 import type { Period } from "../bindings/Period";
+import type { Role } from "../bindings/Role";
+import type { Session } from "../bindings/Session";
 import type { StoreRef } from "../bindings/StoreRef";
 import type { SyncState } from "../bindings/SyncState";
-import type { Backend, BackendError } from "./backend";
+import { NOT_SIGNED_IN, type Backend, type BackendError } from "./backend";
+import { DEMO_PASSWORD } from "./demo";
 import { isIsoDate, wallClock } from "./format";
+import { DEFAULT_LOCALE, type Locale } from "./i18n";
+import { can, rolePermissions, worksIn } from "./permissions";
 
 export type FakeBackendOptions = {
   /** How many doctors each store has; 8 by default. The last one is unlisted. */
   doctorCount?: number;
   /** The stores' today (YYYY-MM-DD); by default read from the clock in each store's time zone. */
   today?: string;
-  /** Every call rejects with this error. */
+  /** Every board load rejects with this error (the session calls still work). */
   fail?: BackendError;
+  /** Start signed in with this login (one of {@link FAKE_ACCOUNTS}); by default nobody is signed in. */
+  login?: string;
+  /** Milliseconds since the epoch, for the sign-in lockout; `Date.now` by default. */
+  clock?: () => number;
 };
+
+/** Failed sign-ins in a row that lock the desk, and for how long (as the Rust core does). */
+export const MAX_FAILED_SIGN_INS = 5;
+export const SIGN_IN_LOCK_MS = 60_000;
 
 export const FAKE_STORES: ReadonlyArray<StoreRef> = [
   { id: "store-chaoyang", name: "朝阳门诊部", timezone: "Asia/Shanghai" },
   { id: "store-haidian", name: "海淀门诊部", timezone: "Asia/Shanghai" },
   { id: "store-xinyi", name: "信义诊所", timezone: "Asia/Taipei" },
 ];
+
+/** The demo logins (password {@link DEMO_PASSWORD}); names and stores as in the demo chain. `stores` null: all. */
+export const FAKE_ACCOUNTS: ReadonlyArray<{ login: string; name: string; role: Role; stores: string[] | null }> = [
+  { login: "front.bj01", name: "刘婷", role: "receptionist", stores: ["store-chaoyang"] },
+  { login: "manager.bj01", name: "杨建华", role: "manager", stores: ["store-chaoyang"] },
+  { login: "opto.bj02", name: "林雨桐", role: "optometrist", stores: ["store-haidian"] },
+  { login: "admin", name: "陈立明", role: "manager", stores: null },
+];
+
+/** The fake's error messages, in the language set with `setLanguage`, as the Rust side words them. */
+const MESSAGES: Record<Locale, Record<string, string>> = {
+  "zh-CN": {
+    sign_in_failed: "账号或密码不正确。",
+    too_many_attempts: "登录失败次数过多，请 {seconds} 秒后再试。",
+    [NOT_SIGNED_IN]: "登录已失效，请重新登录。",
+    forbidden: "你的账号没有权限进行此操作。",
+    not_in_store: "你不在该门店工作，请选择你所在的门店。",
+    store_not_found: "找不到该门店，请重新选择门店。",
+    invalid_date: "日期无效，请使用 YYYY-MM-DD 格式。",
+  },
+  "zh-TW": {
+    sign_in_failed: "帳號或密碼不正確。",
+    too_many_attempts: "登入失敗次數過多，請 {seconds} 秒後再試。",
+    [NOT_SIGNED_IN]: "登入已失效，請重新登入。",
+    forbidden: "你的帳號沒有權限進行此操作。",
+    not_in_store: "你不在該門店工作，請選擇你所在的門店。",
+    store_not_found: "找不到該門店，請重新選擇門店。",
+    invalid_date: "日期無效，請使用 YYYY-MM-DD 格式。",
+  },
+  en: {
+    sign_in_failed: "The login or password is not correct.",
+    too_many_attempts: "Too many failed sign-ins. Try again in {seconds} seconds.",
+    [NOT_SIGNED_IN]: "Your session has ended. Please sign in again.",
+    forbidden: "Your account is not allowed to do this.",
+    not_in_store: "You do not work in this store. Choose one of your stores.",
+    store_not_found: "This store was not found. Choose a store again.",
+    invalid_date: "The date is not valid. Use the YYYY-MM-DD format.",
+  },
+};
 
 const DAY_START = 8 * 60;
 const DAY_END = 18 * 60;
@@ -137,26 +189,96 @@ function appointmentsOf(doctor: BoardDoctor, date: string, today: string): Board
   return result;
 }
 
+function sessionOf(login: string): Session | null {
+  const account = FAKE_ACCOUNTS.find((a) => a.login === login);
+  if (!account) return null;
+  const stores = FAKE_STORES.filter((s) => account.stores?.includes(s.id) ?? true);
+  return {
+    staffId: `staff-${account.login}`,
+    name: account.name,
+    role: account.role,
+    stores: stores.map((s) => ({ ...s })),
+    storeId: stores[0]!.id,
+    permissions: rolePermissions(account.role),
+  };
+}
+
+function copySession(session: Session): Session {
+  return { ...session, stores: session.stores.map((s) => ({ ...s })), permissions: [...session.permissions] };
+}
+
 export class FakeBackend implements Backend {
   readonly #options: FakeBackendOptions;
+  #session: Session | null;
+  #lang: Locale = DEFAULT_LOCALE;
+  #failures = 0;
+  #lockedUntil = 0;
 
   constructor(options: FakeBackendOptions = {}) {
     this.#options = options;
+    this.#session = options.login === undefined ? null : sessionOf(options.login);
+    if (options.login !== undefined && !this.#session) throw new Error(`unknown fake login ${options.login}`);
+  }
+
+  /** The language error messages are currently worded in. */
+  get language(): Locale {
+    return this.#lang;
+  }
+
+  #error(code: string, params: Record<string, string | number> = {}): BackendError {
+    const text = MESSAGES[this.#lang][code] ?? "";
+    return { code, message: text.replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole)) };
+  }
+
+  async signIn(login: string, password: string): Promise<Session> {
+    const now = (this.#options.clock ?? Date.now)();
+    if (now < this.#lockedUntil) {
+      throw this.#error("too_many_attempts", { seconds: Math.ceil((this.#lockedUntil - now) / 1000) });
+    }
+    const session = password === DEMO_PASSWORD ? sessionOf(login.trim()) : null;
+    if (!session) {
+      this.#failures += 1;
+      if (this.#failures >= MAX_FAILED_SIGN_INS) {
+        this.#failures = 0;
+        this.#lockedUntil = now + SIGN_IN_LOCK_MS;
+        throw this.#error("too_many_attempts", { seconds: SIGN_IN_LOCK_MS / 1000 });
+      }
+      throw this.#error("sign_in_failed");
+    }
+    this.#failures = 0;
+    this.#session = session;
+    return copySession(session);
+  }
+
+  async session(): Promise<Session | null> {
+    return this.#session && copySession(this.#session);
+  }
+
+  async signOut(): Promise<void> {
+    this.#session = null;
+  }
+
+  async setLanguage(lang: Locale): Promise<void> {
+    this.#lang = lang;
   }
 
   async boardDay(storeId: string | null, date: string | null): Promise<BoardDay> {
     const { fail, doctorCount = DOCTORS.length } = this.#options;
+    const session = this.#session;
+    if (!session) throw this.#error(NOT_SIGNED_IN);
+    if (!can(session, "view_board")) throw this.#error("forbidden");
     if (fail) throw { ...fail };
-    const store = storeId === null ? FAKE_STORES[0] : FAKE_STORES.find((s) => s.id === storeId);
-    if (!store) throw { code: "store_not_found", message: "找不到该门店，请重新选择门店。" } satisfies BackendError;
+    const store = FAKE_STORES.find((s) => s.id === (storeId ?? session.storeId));
+    if (!store) throw this.#error("store_not_found");
+    if (!worksIn(session, store.id)) throw this.#error("not_in_store");
     const today = this.#options.today ?? wallClock(new Date(), store.timezone).date;
     const day = date ?? today;
-    if (!isIsoDate(day)) throw { code: "invalid_date", message: "日期无效，请使用 YYYY-MM-DD 格式。" } satisfies BackendError;
+    if (!isIsoDate(day)) throw this.#error("invalid_date");
 
     const doctors = doctorsOf(store.id, doctorCount);
     return {
       store: { ...store },
-      stores: FAKE_STORES.map((s) => ({ ...s })),
+      stores: session.stores.map((s) => ({ ...s })),
       date: day,
       today,
       dayStartMin: DAY_START,
