@@ -634,19 +634,7 @@ impl<'a> Book<'a> {
         self.fee_of.push(None);
         if decision.code != ORTHO_REVIEW && chance(rng, 0.94) {
             let fee_id = new_id(rng);
-            self.fees.push(Fee {
-                id: fee_id,
-                appointment_id: self.appointments[idx].id,
-                store_id: store.id,
-                amount: Fen(doctor.fee_fen),
-                status: ChargeStatus::Pending,
-                method: None,
-                wechat_paid: Fen(0),
-                paid_at: None,
-                authority: None,
-                receipt_no: None,
-                refund_requested_at: None,
-            });
+            self.fees.push(Fee::billed(fee_id, self.appointments[idx].id, store.id, Fen(doctor.fee_fen)));
             let fee = self.fees.len() - 1;
             self.fee_of[idx] = Some(fee);
             self.appointments[idx].fee_id = Some(fee_id);

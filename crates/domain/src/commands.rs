@@ -489,19 +489,7 @@ fn booking_create(world: &World, fx: &mut Fx, c: &BookingCreate) -> Result<(), D
             if world.fees.contains_key(&f.fee_id) {
                 return Err(DomainError::IdTaken { what: Entity::Fee });
             }
-            let mut fee = Fee {
-                id: f.fee_id,
-                appointment_id: c.appointment_id,
-                store_id: store.id,
-                amount,
-                status: ChargeStatus::Pending,
-                method: None,
-                wechat_paid: Fen(0),
-                paid_at: None,
-                authority: None,
-                receipt_no: None,
-                refund_requested_at: None,
-            };
+            let mut fee = Fee::billed(f.fee_id, c.appointment_id, store.id, amount);
             if let Some(method) = f.paid_with {
                 charge(&mut fee, method, fx.ctx)?;
             }

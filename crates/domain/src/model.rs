@@ -356,6 +356,25 @@ pub struct Fee {
     pub refund_requested_at: Option<DateTime<Utc>>,
 }
 
+impl Fee {
+    /// A bill not yet paid (待收费): no method, no refund authority yet.
+    pub fn billed(id: Id, appointment_id: Id, store_id: Id, amount: Fen) -> Fee {
+        Fee {
+            id,
+            appointment_id,
+            store_id,
+            amount,
+            status: ChargeStatus::Pending,
+            method: None,
+            wechat_paid: Fen(0),
+            paid_at: None,
+            authority: None,
+            receipt_no: None,
+            refund_requested_at: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
