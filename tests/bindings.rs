@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use clinicdesk_app::api::{ApiError, Session};
+use clinicdesk_app::commands::desk::Outcome;
+use clinicdesk_store::detail::{AppointmentDetail, InboxItem};
 use clinicdesk_store::views::{BoardDay, DoctorWeek, PatientHit};
 use ts_rs::{Config, TS};
 
@@ -16,6 +18,9 @@ fn generate(dir: &Path) {
     DoctorWeek::export_all(&cfg).expect("DoctorWeek");
     ApiError::export_all(&cfg).expect("ApiError");
     Session::export_all(&cfg).expect("Session");
+    Outcome::export_all(&cfg).expect("Outcome");
+    AppointmentDetail::export_all(&cfg).expect("AppointmentDetail");
+    InboxItem::export_all(&cfg).expect("InboxItem");
 }
 
 fn read_dir(dir: &Path) -> BTreeMap<String, String> {

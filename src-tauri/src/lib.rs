@@ -36,7 +36,10 @@ pub fn run() {
             commands::session::sign_in,
             commands::session::session,
             commands::session::sign_out,
-            commands::session::set_language
+            commands::session::set_language,
+            commands::desk::execute,
+            commands::desk::appointment_detail,
+            commands::desk::cancellation_inbox
         ])
         .run(tauri::generate_context!())
         .expect("error while running the ClinicDesk window");

@@ -82,3 +82,45 @@ mod tests {
         assert_eq!(next_state(Cancelled, Action::Cancel).unwrap_err().code(), "invalid_transition");
     }
 }
+
+/// What the desk may offer for an appointment right now: the state allows it and the actor
+/// holds the permission. The UI shows only these; the handlers check again anyway.
+pub fn allowed_actions(state: AppointmentState, actor: &crate::roles::Actor, store_id: crate::model::Id) -> Vec<Action> {
+    use crate::roles::Permission;
+    [Action::Confirm, Action::CheckIn, Action::Complete, Action::NoShow, Action::Cancel, Action::UndoCheckIn, Action::Reschedule]
+        .into_iter()
+        .filter(|a| next_state(state, *a).is_ok())
+        .filter(|a| {
+            let p = if *a == Action::UndoCheckIn { Permission::UndoCheckIn } else { Permission::ManageAppointment };
+            actor.require(p, Some(store_id)).is_ok()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod allowed_tests {
+    use super::*;
+    use crate::model::Id;
+    use crate::roles::{Actor, Role};
+
+    fn staff(role: Role) -> Actor {
+        Actor::Staff { staff_id: Id::from_u128(1), name: "x".into(), role, store_ids: vec![Id::from_u128(7)] }
+    }
+
+    #[test]
+    fn the_desk_offers_only_actions_the_state_and_the_role_allow() {
+        let store = Id::from_u128(7);
+        let cases: &[(AppointmentState, Role, &[Action])] = &[
+            (Pending, Role::Receptionist, &[Action::Confirm, Action::CheckIn, Action::NoShow, Action::Cancel, Action::Reschedule]),
+            (Confirmed, Role::Receptionist, &[Action::CheckIn, Action::NoShow, Action::Cancel, Action::Reschedule]),
+            (CheckedIn, Role::Receptionist, &[Action::Complete]),
+            (CheckedIn, Role::Manager, &[Action::Complete, Action::UndoCheckIn]),
+            (Completed, Role::Manager, &[]),
+            (Cancelled, Role::Manager, &[]),
+        ];
+        for (state, role, expected) in cases {
+            assert_eq!(allowed_actions(*state, &staff(*role), store), expected.to_vec(), "{state:?} {role:?}");
+        }
+        assert!(allowed_actions(Pending, &staff(Role::Manager), Id::from_u128(8)).is_empty(), "another store's appointment");
+    }
+}

@@ -8,6 +8,7 @@
 pub mod auth;
 mod db;
 mod demo;
+pub mod detail;
 mod error;
 mod exec;
 mod load;

@@ -335,3 +335,81 @@ async fn the_board_shows_fee_state_and_patient_name_as_they_change() {
     d.store.execute(&d.device, &actor, &refund, now()).await.unwrap();
     assert_eq!(card(d.store.board_day(b.store_id, day, today()).await.unwrap()).fee, FeeState::Refunded);
 }
+
+#[tokio::test]
+async fn the_panel_leads_through_refund_then_cancel_and_shows_every_change() {
+    use clinicdesk_store::detail::RefundOption;
+    let d = desk().await;
+    let actor = staff(&d.chain, d.device.store_id, Role::Receptionist);
+    let fee_id = Uuid::now_v7();
+    let b = booking(&d, Some(NewFee { fee_id, amount: 2500, paid_with: Some(PayMethod::Cash) }));
+    d.store.execute(&d.device, &actor, &Command::BookingCreate(b.clone()), now()).await.unwrap();
+    let panel = d.store.appointment_detail(b.appointment_id, &actor, now()).await.unwrap();
+    assert_eq!(panel.fee.as_ref().unwrap().refund_option, RefundOption::RefundAtDesk);
+    assert!(panel.actions.contains(&"cancel".to_string()) && panel.actions.contains(&"check_in".to_string()));
+    assert!(!panel.actions.contains(&"undo_check_in".to_string()));
+
+    let refund = Command::RefundCash(RefundArgs { refund_id: Uuid::now_v7(), fee_id, reason: "患者改期".into() });
+    d.store.execute(&d.device, &actor, &refund, now()).await.unwrap();
+    d.store
+        .execute(&d.device, &actor, &Command::Cancel(WithReason { appointment_id: b.appointment_id, reason: "患者改期".into() }), now())
+        .await
+        .unwrap();
+    let panel = d.store.appointment_detail(b.appointment_id, &actor, now()).await.unwrap();
+    let fee = panel.fee.unwrap();
+    assert_eq!(fee.refund_option, RefundOption::None, "never offered twice");
+    assert!(fee.refund.unwrap().number.starts_with("TK-"));
+    assert_eq!(panel.state, AppointmentState::Cancelled);
+    assert!(panel.actions.is_empty());
+    assert_eq!(panel.history.iter().map(|h| h.action.as_str()).collect::<Vec<_>>(), vec!["booked", "refund", "cancel"]);
+
+    // Another store's staff cannot open it.
+    let other_store = d.chain.world.stores.keys().find(|s| **s != d.device.store_id).unwrap();
+    let outsider = Actor::Staff { staff_id: Uuid::from_u128(5), name: "x".into(), role: Role::Receptionist, store_ids: vec![*other_store] };
+    assert_eq!(d.store.appointment_detail(b.appointment_id, &outsider, now()).await.unwrap_err().code(), "not_in_store");
+}
+
+#[tokio::test]
+async fn an_online_fee_is_only_requested_from_the_server_and_past_365_days_recorded_by_hand() {
+    use clinicdesk_store::detail::RefundOption;
+    let d = desk().await;
+    let w = &d.chain.world;
+    let (appt, fee) = w
+        .appointments
+        .values()
+        .filter(|a| a.store_id == d.device.store_id && a.state.is_before_check_in())
+        .filter_map(|a| w.fee_of(a).map(|f| (a, f)))
+        .find(|(_, f)| f.method == Some(PayMethod::WechatApp) && f.status == ChargeStatus::Charged && w.refund_of(f.id).is_none())
+        .expect("a future appointment paid by WeChat in the demo store");
+    let actor = staff(&d.chain, d.device.store_id, Role::Receptionist);
+    let panel = d.store.appointment_detail(appt.id, &actor, now()).await.unwrap();
+    assert_eq!(panel.fee.unwrap().refund_option, RefundOption::RequestServerRefund);
+    let later = fee.paid_at.unwrap() + Duration::days(366);
+    let panel = d.store.appointment_detail(appt.id, &actor, later).await.unwrap();
+    assert_eq!(panel.fee.unwrap().refund_option, RefundOption::ManualRefund);
+    let refund = Command::RefundCash(RefundArgs { refund_id: Uuid::now_v7(), fee_id: fee.id, reason: "取消".into() });
+    assert_eq!(d.store.execute(&d.device, &actor, &refund, now()).await.unwrap_err().code(), "not_refund_authority");
+}
+
+#[tokio::test]
+async fn the_inbox_lists_open_requests_longest_waiting_first_and_deciding_removes_them() {
+    let d = desk().await;
+    let w = &d.chain.world;
+    let store = d.chain.world.stores.values().find(|s| s.settings.cancellation_policy == CancellationPolicy::RequestOnly).unwrap();
+    let device = d.store.set_up_device(store.id, Uuid::from_u128(0xBEEF)).await.unwrap();
+    let inbox = d.store.cancellation_inbox(store.id).await.unwrap();
+    let open = w.requests.values().filter(|r| r.store_id == store.id && r.status == RequestStatus::Open).count();
+    assert_eq!(inbox.len(), open);
+    assert!(open > 0, "the demo has open requests");
+    assert!(inbox.windows(2).all(|p| p[0].requested_at <= p[1].requested_at));
+    let actor = staff(&d.chain, store.id, Role::Receptionist);
+    let first = &inbox[0];
+    let reject = Command::RequestReject(RequestReject {
+        request_id: first.request_id.parse().unwrap(),
+        reason: "已过可取消时间，请来电".into(),
+    });
+    d.store.execute(&device, &actor, &reject, now()).await.unwrap();
+    let after = d.store.cancellation_inbox(store.id).await.unwrap();
+    assert_eq!(after.len(), open - 1);
+    assert!(after.iter().all(|i| i.request_id != first.request_id));
+}

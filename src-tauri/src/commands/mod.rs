@@ -1,3 +1,4 @@
 //! Tauri commands, one module per screen. Each is a few lines over the store.
 pub mod board;
+pub mod desk;
 pub mod session;
