@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use clinicdesk_app::api::{ApiError, Session};
 use clinicdesk_app::commands::desk::Outcome;
+use clinicdesk_store::booking::BookingOptions;
 use clinicdesk_store::detail::{AppointmentDetail, InboxItem};
 use clinicdesk_store::views::{BoardDay, DoctorWeek, PatientHit};
 use ts_rs::{Config, TS};
@@ -21,6 +22,7 @@ fn generate(dir: &Path) {
     Outcome::export_all(&cfg).expect("Outcome");
     AppointmentDetail::export_all(&cfg).expect("AppointmentDetail");
     InboxItem::export_all(&cfg).expect("InboxItem");
+    BookingOptions::export_all(&cfg).expect("BookingOptions");
 }
 
 fn read_dir(dir: &Path) -> BTreeMap<String, String> {

@@ -39,7 +39,8 @@ pub fn run() {
             commands::session::set_language,
             commands::desk::execute,
             commands::desk::appointment_detail,
-            commands::desk::cancellation_inbox
+            commands::desk::cancellation_inbox,
+            commands::desk::booking_options
         ])
         .run(tauri::generate_context!())
         .expect("error while running the ClinicDesk window");

@@ -6,6 +6,7 @@
 //! real SQLite file. Ids are stored as hyphenated TEXT, instants as Unix seconds.
 
 pub mod auth;
+pub mod booking;
 mod db;
 mod demo;
 pub mod detail;

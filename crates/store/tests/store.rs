@@ -413,3 +413,49 @@ async fn the_inbox_lists_open_requests_longest_waiting_first_and_deciding_remove
     assert_eq!(after.len(), open - 1);
     assert!(after.iter().all(|i| i.request_id != first.request_id));
 }
+
+#[tokio::test]
+async fn booking_offers_only_doctors_of_the_department_with_free_slots_and_a_booked_slot_disappears() {
+    let d = desk().await;
+    let w = &d.chain.world;
+    let store = &w.stores[&d.device.store_id];
+    assert_eq!(store.settings.capacity_per_slot, 1);
+    let day = today() + Duration::days(1);
+    let first = d.store.booking_options(store.id, day, None).await.unwrap();
+    assert!(first.doctors.is_empty(), "no department chosen yet");
+    assert!(!first.complaints.is_empty() && !first.departments.is_empty());
+    assert!(first.complaints.iter().all(|c| c.department_ids.iter().all(|dep| first.departments.iter().any(|x| &x.id == dep))));
+
+    let dep = first
+        .departments
+        .iter()
+        .map(|x| x.id.parse::<Id>().unwrap())
+        .find(|dep| w.doctors.values().any(|doc| doc.department_ids.contains(dep)))
+        .unwrap();
+    let options = d.store.booking_options(store.id, day, Some(dep)).await.unwrap();
+    assert!(!options.doctors.is_empty());
+    for doc in &options.doctors {
+        assert!(w.doctors[&doc.id.parse::<Id>().unwrap()].department_ids.contains(&dep));
+        assert!(!doc.slots.is_empty(), "only doctors with free slots are listed");
+    }
+    let pick = &options.doctors[0];
+    let slot = &pick.slots[0];
+    let actor = staff(&d.chain, store.id, Role::Receptionist);
+    let cmd = Command::BookingCreate(BookingCreate {
+        appointment_id: Uuid::now_v7(),
+        store_id: store.id,
+        doctor_id: pick.id.parse().unwrap(),
+        department_id: dep,
+        patient_id: *w.patients.keys().next().unwrap(),
+        complaint_id: None,
+        start: slot.start.parse().unwrap(),
+        end: slot.end.parse().unwrap(),
+        visit_type: None,
+        source: Source::Desk,
+        fee: None,
+    });
+    d.store.execute(&d.device, &actor, &cmd, now()).await.unwrap();
+    let after = d.store.booking_options(store.id, day, Some(dep)).await.unwrap();
+    let still = after.doctors.iter().find(|x| x.id == pick.id).map(|x| x.slots.iter().any(|s| s.start == slot.start)).unwrap_or(false);
+    assert!(!still, "the booked slot is no longer offered");
+}

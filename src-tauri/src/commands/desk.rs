@@ -50,3 +50,20 @@ pub async fn cancellation_inbox(state: State<'_, AppState>, store_id: String) ->
     let (ready, _actor) = state.act(Permission::HandleCancellationRequests, Some(id)).await?;
     ready.store.cancellation_inbox(id).await.map_err(|e| ApiError::from_store(&e, lang))
 }
+
+/// The booking dialog's choices for a store and day: complaints, departments, and the
+/// doctors of `department_id` who still have free slots, in the store's doctor order.
+#[tauri::command]
+pub async fn booking_options(
+    state: State<'_, AppState>,
+    store_id: String,
+    date: String,
+    department_id: Option<String>,
+) -> Result<clinicdesk_store::booking::BookingOptions, ApiError> {
+    let lang = state.lang().await;
+    let store = store_id.parse().map_err(|_| ApiError::bad_input(lang, "store"))?;
+    let date = chrono::NaiveDate::parse_from_str(&date, "%Y-%m-%d").map_err(|_| ApiError::bad_input(lang, "date YYYY-MM-DD"))?;
+    let department = department_id.map(|d| d.parse().map_err(|_| ApiError::bad_input(lang, "department"))).transpose()?;
+    let (ready, _actor) = state.act(Permission::BookAppointment, Some(store)).await?;
+    ready.store.booking_options(store, date, department).await.map_err(|e| ApiError::from_store(&e, lang))
+}

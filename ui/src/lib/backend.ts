@@ -1,7 +1,10 @@
 // The one interface the UI uses to reach the Rust core, and its Tauri implementation.
 
 import { invoke } from "@tauri-apps/api/core";
+import type { AppointmentDetail } from "../bindings/AppointmentDetail";
 import type { BoardDay } from "../bindings/BoardDay";
+import type { InboxItem } from "../bindings/InboxItem";
+import type { Outcome } from "../bindings/Outcome";
 import type { Session } from "../bindings/Session";
 import type { Locale } from "./i18n";
 
@@ -13,6 +16,23 @@ export type BackendError = { code: string; message: string };
 
 /** The code every command except the session ones rejects with when nobody is signed in. */
 export const NOT_SIGNED_IN = "not_signed_in";
+
+/** The domain commands the desk runs through `execute`, with their (snake_case, Rust struct) arguments. */
+export type Commands = {
+  "appointment.confirm@1": { appointment_id: string };
+  "appointment.check_in@1": { appointment_id: string };
+  "appointment.complete@1": { appointment_id: string };
+  "appointment.no_show@1": { appointment_id: string };
+  "appointment.undo_check_in@1": { appointment_id: string; reason: string };
+  "appointment.cancel@1": { appointment_id: string; reason: string };
+  "fee.charge@1": { fee_id: string; method: "cash" | "card" };
+  "fee.refund_cash@1": { refund_id: string; fee_id: string; reason: string };
+  "fee.request_refund@1": { fee_id: string };
+  "fee.refund_manual@1": { refund_id: string; fee_id: string; reason: string };
+  "cancel_request.approve@1": { request_id: string };
+  "cancel_request.reject@1": { request_id: string; reason: string };
+};
+export type CommandName = keyof Commands;
 
 export interface Backend {
   /**
@@ -35,6 +55,15 @@ export interface Backend {
 
   /** The language the backend words its error messages in; sent at start and on every switch. */
   setLanguage(lang: Locale): Promise<void>;
+
+  /** Everything the appointment panel shows, with the actions this user may take now. */
+  appointmentDetail(appointmentId: string): Promise<AppointmentDetail>;
+
+  /** Runs a domain command as the signed-in user. Rejects with a {@link BackendError} (e.g. `refund_first`). */
+  execute<N extends CommandName>(name: N, args: Commands[N]): Promise<Outcome>;
+
+  /** The store's open cancellation requests, oldest first. */
+  cancellationInbox(storeId: string): Promise<InboxItem[]>;
 }
 
 export function isBackendError(e: unknown): e is BackendError {
@@ -75,6 +104,18 @@ export class TauriBackend implements Backend {
 
   async setLanguage(lang: Locale): Promise<void> {
     await call<null>("set_language", { lang });
+  }
+
+  appointmentDetail(appointmentId: string): Promise<AppointmentDetail> {
+    return call<AppointmentDetail>("appointment_detail", { appointmentId });
+  }
+
+  execute<N extends CommandName>(name: N, args: Commands[N]): Promise<Outcome> {
+    return call<Outcome>("execute", { name, args });
+  }
+
+  cancellationInbox(storeId: string): Promise<InboxItem[]> {
+    return call<InboxItem[]>("cancellation_inbox", { storeId });
   }
 }
 
@@ -119,6 +160,18 @@ export class SessionGuard implements Backend {
 
   setLanguage(lang: Locale): Promise<void> {
     return this.#guard(this.#inner.setLanguage(lang));
+  }
+
+  appointmentDetail(appointmentId: string): Promise<AppointmentDetail> {
+    return this.#guard(this.#inner.appointmentDetail(appointmentId));
+  }
+
+  execute<N extends CommandName>(name: N, args: Commands[N]): Promise<Outcome> {
+    return this.#guard(this.#inner.execute(name, args));
+  }
+
+  cancellationInbox(storeId: string): Promise<InboxItem[]> {
+    return this.#guard(this.#inner.cancellationInbox(storeId));
   }
 
   async #guard<T>(call: Promise<T>): Promise<T> {

@@ -1,6 +1,15 @@
 // An in-memory Backend with a small, deterministic, realistic board: for unit tests and for the UI in a plain browser.
 
+import type { AppointmentDetail } from "../bindings/AppointmentDetail";
 import type { AppointmentState } from "../bindings/AppointmentState";
+import type { ChargeStatus } from "../bindings/ChargeStatus";
+import type { FeeDetail } from "../bindings/FeeDetail";
+import type { HistoryLine } from "../bindings/HistoryLine";
+import type { InboxItem } from "../bindings/InboxItem";
+import type { Outcome } from "../bindings/Outcome";
+import type { PayMethod } from "../bindings/PayMethod";
+import type { RefundLine } from "../bindings/RefundLine";
+import type { RefundOption } from "../bindings/RefundOption";
 import type { BoardAppointment } from "../bindings/BoardAppointment";
 import type { BoardDay } from "../bindings/BoardDay";
 import type { BoardDoctor } from "../bindings/BoardDoctor";
@@ -10,7 +19,7 @@ import type { Role } from "../bindings/Role";
 import type { Session } from "../bindings/Session";
 import type { StoreRef } from "../bindings/StoreRef";
 import type { SyncState } from "../bindings/SyncState";
-import { NOT_SIGNED_IN, type Backend, type BackendError } from "./backend";
+import { NOT_SIGNED_IN, type Backend, type BackendError, type CommandName, type Commands } from "./backend";
 import { DEMO_PASSWORD } from "./demo";
 import { isIsoDate, wallClock } from "./format";
 import { DEFAULT_LOCALE, type Locale } from "./i18n";
@@ -57,6 +66,14 @@ const MESSAGES: Record<Locale, Record<string, string>> = {
     not_in_store: "你不在该门店工作，请选择你所在的门店。",
     store_not_found: "找不到该门店，请重新选择门店。",
     invalid_date: "日期无效，请使用 YYYY-MM-DD 格式。",
+    not_found: "找不到该预约或记录，请刷新后再试。",
+    invalid_transition: "该预约当前的状态不允许此操作，请刷新后再试。",
+    cancel_after_check_in: "患者已签到，不能再取消预约。",
+    refund_first: "挂号费已收取，请先退费再取消预约。",
+    already_refunded: "该笔挂号费已经退过，不能再次退费。",
+    refund_not_allowed: "该笔费用不能在本前台以这种方式退回。",
+    reason_required: "请填写原因。",
+    unknown_command: "前台程序不认识这个操作，请升级后再试。",
   },
   "zh-TW": {
     sign_in_failed: "帳號或密碼不正確。",
@@ -66,6 +83,14 @@ const MESSAGES: Record<Locale, Record<string, string>> = {
     not_in_store: "你不在該門店工作，請選擇你所在的門店。",
     store_not_found: "找不到該門店，請重新選擇門店。",
     invalid_date: "日期無效，請使用 YYYY-MM-DD 格式。",
+    not_found: "找不到該預約或紀錄，請重新整理後再試。",
+    invalid_transition: "該預約目前的狀態不允許此操作，請重新整理後再試。",
+    cancel_after_check_in: "病患已報到，不能再取消預約。",
+    refund_first: "掛號費已收取，請先退費再取消預約。",
+    already_refunded: "該筆掛號費已經退過，不能再次退費。",
+    refund_not_allowed: "該筆費用不能在本櫃台以這種方式退回。",
+    reason_required: "請填寫原因。",
+    unknown_command: "櫃台程式不認識這個操作，請升級後再試。",
   },
   en: {
     sign_in_failed: "The login or password is not correct.",
@@ -75,6 +100,14 @@ const MESSAGES: Record<Locale, Record<string, string>> = {
     not_in_store: "You do not work in this store. Choose one of your stores.",
     store_not_found: "This store was not found. Choose a store again.",
     invalid_date: "The date is not valid. Use the YYYY-MM-DD format.",
+    not_found: "This appointment or record was not found. Refresh and try again.",
+    invalid_transition: "The appointment's current state does not allow this. Refresh and try again.",
+    cancel_after_check_in: "The patient has checked in; the appointment can no longer be cancelled.",
+    refund_first: "The registration fee was charged. Refund it first, then cancel.",
+    already_refunded: "This registration fee was already refunded; it cannot be refunded again.",
+    refund_not_allowed: "This fee cannot be refunded this way at this desk.",
+    reason_required: "Please enter a reason.",
+    unknown_command: "This desk does not know this action. Update the app and try again.",
   },
 };
 
