@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use clinicdesk_app::api::{ApiError, Session};
 use clinicdesk_app::commands::desk::Outcome;
+use clinicdesk_domain::model::StoreSettings;
 use clinicdesk_store::booking::BookingOptions;
 use clinicdesk_store::detail::{AppointmentDetail, InboxItem};
 use clinicdesk_store::views::{BoardDay, DoctorWeek, PatientHit};
@@ -23,6 +24,7 @@ fn generate(dir: &Path) {
     AppointmentDetail::export_all(&cfg).expect("AppointmentDetail");
     InboxItem::export_all(&cfg).expect("InboxItem");
     BookingOptions::export_all(&cfg).expect("BookingOptions");
+    StoreSettings::export_all(&cfg).expect("StoreSettings");
 }
 
 fn read_dir(dir: &Path) -> BTreeMap<String, String> {

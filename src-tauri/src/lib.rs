@@ -40,7 +40,8 @@ pub fn run() {
             commands::desk::execute,
             commands::desk::appointment_detail,
             commands::desk::cancellation_inbox,
-            commands::desk::booking_options
+            commands::desk::booking_options,
+            commands::desk::store_settings
         ])
         .run(tauri::generate_context!())
         .expect("error while running the ClinicDesk window");

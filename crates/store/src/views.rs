@@ -482,3 +482,15 @@ impl LocalStore {
         })
     }
 }
+
+impl LocalStore {
+    /// A store's settings (cancellation policy, visit-type mode and rules, capacity).
+    pub async fn store_settings(&self, store_id: Id) -> Result<clinicdesk_domain::model::StoreSettings, StoreError> {
+        let (settings,): (String,) = sqlx::query_as("SELECT settings FROM stores WHERE id = ?")
+            .bind(id_str(store_id))
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(clinicdesk_domain::DomainError::NotFound { what: clinicdesk_domain::error::Entity::Store, id: store_id })?;
+        serde_json::from_str(&settings).map_err(|e| StoreError::Corrupt(e.to_string()))
+    }
+}

@@ -459,3 +459,19 @@ async fn booking_offers_only_doctors_of_the_department_with_free_slots_and_a_boo
     let still = after.doctors.iter().find(|x| x.id == pick.id).map(|x| x.slots.iter().any(|s| s.start == slot.start)).unwrap_or(false);
     assert!(!still, "the booked slot is no longer offered");
 }
+
+#[tokio::test]
+async fn store_settings_read_back_what_a_manager_saved() {
+    let d = desk().await;
+    let store_id = d.device.store_id;
+    let mut settings = d.store.store_settings(store_id).await.unwrap();
+    assert_eq!(settings, d.chain.world.stores[&store_id].settings);
+    settings.capacity_per_slot = 3;
+    settings.cancellation_policy = CancellationPolicy::DirectBeforeCheckIn;
+    let manager = staff(&d.chain, store_id, Role::Manager);
+    let cmd = Command::UpdateSettings(UpdateSettings { store_id, settings: settings.clone() });
+    d.store.execute(&d.device, &manager, &cmd, now()).await.unwrap();
+    assert_eq!(d.store.store_settings(store_id).await.unwrap(), settings);
+    let front = staff(&d.chain, store_id, Role::Receptionist);
+    assert_eq!(d.store.execute(&d.device, &front, &cmd, now()).await.unwrap_err().code(), "forbidden");
+}

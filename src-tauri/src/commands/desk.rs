@@ -67,3 +67,12 @@ pub async fn booking_options(
     let (ready, _actor) = state.act(Permission::BookAppointment, Some(store)).await?;
     ready.store.booking_options(store, date, department).await.map_err(|e| ApiError::from_store(&e, lang))
 }
+
+/// A store's settings, for the manager's settings screen (changed with `store.update_settings@1`).
+#[tauri::command]
+pub async fn store_settings(state: State<'_, AppState>, store_id: String) -> Result<clinicdesk_domain::model::StoreSettings, ApiError> {
+    let lang = state.lang().await;
+    let store = store_id.parse().map_err(|_| ApiError::bad_input(lang, "store"))?;
+    let (ready, _actor) = state.act(Permission::EditStoreSettings, Some(store)).await?;
+    ready.store.store_settings(store).await.map_err(|e| ApiError::from_store(&e, lang))
+}
