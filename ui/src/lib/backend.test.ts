@@ -68,6 +68,32 @@ describe("TauriBackend session commands", () => {
   });
 });
 
+describe("TauriBackend desk commands", () => {
+  beforeEach(() => {
+    invokeMock.mockReset();
+  });
+
+  test("sends camelCase command arguments and the command's own snake_case args untouched", async () => {
+    invokeMock.mockResolvedValue({ deviceSeq: 1, mutationId: "m", warnings: [] });
+    const backend = new TauriBackend();
+    await backend.appointmentDetail("appt-1");
+    await backend.execute("fee.refund_cash@1", { refund_id: "r-1", fee_id: "fee-1", reason: "患者来电" });
+    await backend.cancellationInbox("store-1");
+    expect(invokeMock.mock.calls).toEqual([
+      ["appointment_detail", { appointmentId: "appt-1" }],
+      ["execute", { name: "fee.refund_cash@1", args: { refund_id: "r-1", fee_id: "fee-1", reason: "患者来电" } }],
+      ["cancellation_inbox", { storeId: "store-1" }],
+    ]);
+  });
+
+  test("a refused command rejects with the backend's code and message", async () => {
+    invokeMock.mockRejectedValueOnce({ code: "refund_first", message: "请先退费再取消预约。" });
+    await expect(
+      new TauriBackend().execute("appointment.cancel@1", { appointment_id: "a", reason: "x" }),
+    ).rejects.toEqual({ code: "refund_first", message: "请先退费再取消预约。" });
+  });
+});
+
 describe("SessionGuard", () => {
   test("reports not_signed_in from any call and still rejects with it", async () => {
     const lost = vi.fn();

@@ -35,6 +35,21 @@ export class BoardState {
     }
   }
 
+  /**
+   * Reloads the shown board quietly (no loading state, errors ignored): for polling and after commands.
+   * A load in flight wins over it.
+   */
+  async refresh(): Promise<void> {
+    if (this.loading || !this.day) return;
+    const request = ++this.#request;
+    try {
+      const day = await this.#backend.boardDay(this.#last.storeId, this.#last.date);
+      if (request === this.#request) this.day = day;
+    } catch {
+      // The next poll or load tries again; a lost session is handled by the SessionGuard.
+    }
+  }
+
   /** Repeats the last load, e.g. after an error. */
   retry(): Promise<void> {
     return this.load(this.#last.storeId, this.#last.date);

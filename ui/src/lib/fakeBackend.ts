@@ -240,12 +240,85 @@ function copySession(session: Session): Session {
   return { ...session, stores: session.stores.map((s) => ({ ...s })), permissions: [...session.permissions] };
 }
 
+/** How a fee was paid, for {@link FakeBackend.patch}: who may refund it follows from this (DOMAIN.md §6). */
+export type FakeFeeKind = "none" | "pending" | "desk" | "online" | "online_old" | "other_store" | "refunded";
+
+/** The registration fee every fake appointment with a fee has: ¥25.00. */
+export const FAKE_FEE_FEN = 2500;
+/** Both fake time zones (Shanghai, Taipei) are UTC+8 all year. */
+const STORE_OFFSET_MIN = 8 * 60;
+const DAY_MS = 86_400_000;
+
+type FeeRecord = {
+  id: string;
+  amountFen: number;
+  status: ChargeStatus;
+  method: PayMethod | null;
+  paidAt: string | null;
+  receiptNo: string | null;
+  refund: RefundLine | null;
+  /** The store whose desk took the money (desk methods only). */
+  paidStoreId: string | null;
+  refundRequested: boolean;
+};
+
+type AppointmentRecord = {
+  id: string;
+  storeId: string;
+  date: string;
+  doctorId: string;
+  doctorName: string;
+  department: string;
+  patientId: string;
+  patientName: string;
+  patientPhone: string;
+  startMin: number;
+  endMin: number;
+  state: AppointmentState;
+  visitType: string;
+  sync: SyncState;
+  fee: FeeRecord | null;
+  history: HistoryLine[];
+};
+
+type RequestRecord = { id: string; appointmentId: string; storeId: string; reason: string; requestedAt: string; open: boolean };
+
+const REQUEST_REASONS = ["临时有事，去不了了", "孩子发烧，改天再来", "出差，下周回来再约", "约错了时间"];
+
+/** The instant of `minutes` after local midnight of `date` in a fake store, as ISO UTC. */
+function instant(date: string, minutes: number): string {
+  const [y, m, d] = date.split("-").map(Number) as [number, number, number];
+  return new Date(Date.UTC(y, m - 1, d, 0, minutes - STORE_OFFSET_MIN)).toISOString();
+}
+
+const ID_RE = /^(.+)-doc-(\d+)-(\d{4}-\d{2}-\d{2})-(\d+)-(\d+)$/;
+
+function hashOf(text: string): number {
+  let h = 0;
+  for (const ch of text) h = (Math.imul(h, 31) + ch.charCodeAt(0)) | 0;
+  return h >>> 0;
+}
+
+function feeState(fee: FeeRecord | null): FeeState {
+  if (!fee || fee.status === "not_billed") return "none";
+  if (fee.status === "pending") return "pending";
+  return fee.refund ? "refunded" : "paid";
+}
+
+const PRE_CHECK_IN: ReadonlyArray<AppointmentState> = ["pending", "confirmed"];
+
 export class FakeBackend implements Backend {
   readonly #options: FakeBackendOptions;
   #session: Session | null;
   #lang: Locale = DEFAULT_LOCALE;
   #failures = 0;
   #lockedUntil = 0;
+  /** Appointments touched by a detail or a command; they override the generated board. */
+  readonly #records = new Map<string, AppointmentRecord>();
+  readonly #requests = new Map<string, RequestRecord>();
+  readonly #seededStores = new Set<string>();
+  #deviceSeq = 0;
+  #numberSeq = 0;
 
   constructor(options: FakeBackendOptions = {}) {
     this.#options = options;
@@ -317,8 +390,409 @@ export class FakeBackend implements Backend {
       dayStartMin: DAY_START,
       dayEndMin: DAY_END,
       doctors,
-      appointments: doctors.flatMap((d) => appointmentsOf(d, day, today)),
-      openRequests: Math.floor(rng(`${store.id}|${day}|requests`)() * 5),
+      appointments: doctors.flatMap((d) => appointmentsOf(d, day, today)).map((a) => this.#overlay(a)),
+      openRequests: this.#openRequestsOf(store.id).length,
     };
+  }
+
+  async appointmentDetail(appointmentId: string): Promise<AppointmentDetail> {
+    const session = this.#signedIn();
+    if (!can(session, "view_board")) throw this.#error("forbidden");
+    const rec = this.#record(appointmentId);
+    if (!rec) throw this.#error("not_found");
+    if (!worksIn(session, rec.storeId)) throw this.#error("not_in_store");
+    const request = [...this.#requests.values()].find((r) => r.open && r.appointmentId === rec.id);
+    return {
+      id: rec.id,
+      storeId: rec.storeId,
+      doctorId: rec.doctorId,
+      doctorName: rec.doctorName,
+      department: rec.department,
+      patientId: rec.patientId,
+      patientName: rec.patientName,
+      patientPhone: rec.patientPhone,
+      start: instant(rec.date, rec.startMin),
+      end: instant(rec.date, rec.endMin),
+      state: rec.state,
+      visitType: rec.visitType,
+      sync: rec.sync,
+      fee: rec.fee && this.#feeDetail(rec),
+      openRequest: request ? { id: request.id, reason: request.reason, requestedAt: request.requestedAt } : null,
+      actions: this.#actions(session, rec),
+      history: rec.history.map((h) => ({ ...h })),
+    };
+  }
+
+  async cancellationInbox(storeId: string): Promise<InboxItem[]> {
+    const session = this.#signedIn();
+    if (!can(session, "handle_cancellation_requests")) throw this.#error("forbidden");
+    if (!FAKE_STORES.some((s) => s.id === storeId)) throw this.#error("store_not_found");
+    if (!worksIn(session, storeId)) throw this.#error("not_in_store");
+    return this.#openRequestsOf(storeId)
+      .sort((a, b) => a.requestedAt.localeCompare(b.requestedAt))
+      .map((r) => {
+        const rec = this.#record(r.appointmentId)!;
+        return {
+          requestId: r.id,
+          appointmentId: rec.id,
+          patientName: rec.patientName,
+          doctorName: rec.doctorName,
+          start: instant(rec.date, rec.startMin),
+          reason: r.reason,
+          requestedAt: r.requestedAt,
+          feeState: feeState(rec.fee),
+        };
+      });
+  }
+
+  async execute<N extends CommandName>(name: N, args: Commands[N]): Promise<Outcome> {
+    const session = this.#signedIn();
+    const a = args as Record<string, string>;
+    switch (name) {
+      case "appointment.confirm@1":
+        this.#transition(session, a.appointment_id!, "confirm", ["pending"], "confirmed");
+        break;
+      case "appointment.check_in@1":
+        this.#transition(session, a.appointment_id!, "check_in", PRE_CHECK_IN, "checked_in");
+        break;
+      case "appointment.complete@1":
+        this.#transition(session, a.appointment_id!, "complete", ["checked_in"], "completed");
+        break;
+      case "appointment.no_show@1":
+        this.#transition(session, a.appointment_id!, "no_show", PRE_CHECK_IN, "no_show");
+        break;
+      case "appointment.undo_check_in@1":
+        if (!can(session, "undo_check_in")) throw this.#error("forbidden");
+        this.#transition(session, a.appointment_id!, "undo_check_in", ["checked_in"], "confirmed", this.#reason(a.reason));
+        break;
+      case "appointment.cancel@1":
+        this.#cancel(session, this.#mine(session, a.appointment_id!), "cancel", this.#reason(a.reason));
+        break;
+      case "fee.charge@1":
+        this.#charge(session, a.fee_id!, a.method === "card" ? "card" : "cash");
+        break;
+      case "fee.refund_cash@1":
+        this.#refund(session, a.fee_id!, "refund_at_desk", a.reason ?? "");
+        break;
+      case "fee.request_refund@1":
+        this.#refund(session, a.fee_id!, "request_server_refund", "");
+        break;
+      case "fee.refund_manual@1":
+        this.#refund(session, a.fee_id!, "manual_refund", a.reason ?? "");
+        break;
+      case "cancel_request.approve@1": {
+        const request = this.#openRequest(session, a.request_id!);
+        const rec = this.#record(request.appointmentId)!;
+        this.#cancel(session, rec, "cancel", request.reason);
+        break;
+      }
+      case "cancel_request.reject@1": {
+        const reason = this.#reason(a.reason);
+        const request = this.#openRequest(session, a.request_id!);
+        request.open = false;
+        const rec = this.#record(request.appointmentId)!;
+        rec.history.push(this.#line(session, "cancel_request_rejected", null, null, reason));
+        break;
+      }
+      default:
+        throw this.#error("unknown_command");
+    }
+    this.#deviceSeq += 1;
+    return { deviceSeq: this.#deviceSeq, mutationId: crypto.randomUUID(), warnings: [] };
+  }
+
+  /** Test and demo hook: sets an appointment's state and how its fee was paid. */
+  patch(appointmentId: string, change: { state?: AppointmentState; fee?: FakeFeeKind }): void {
+    const rec = this.#record(appointmentId);
+    if (!rec) throw new Error(`unknown fake appointment ${appointmentId}`);
+    if (change.state) rec.state = change.state;
+    if (change.fee) rec.fee = this.#makeFee(rec, change.fee);
+  }
+
+  /** Test and demo hook: a patient asks to cancel `appointmentId` now; returns the request id. */
+  addCancellationRequest(appointmentId: string, reason: string): string {
+    const rec = this.#record(appointmentId);
+    if (!rec) throw new Error(`unknown fake appointment ${appointmentId}`);
+    this.#seedRequests(rec.storeId);
+    const id = `req-${this.#requests.size + 1}-${rec.id}`;
+    const at = new Date(this.#now()).toISOString();
+    this.#requests.set(id, { id, appointmentId: rec.id, storeId: rec.storeId, reason, requestedAt: at, open: true });
+    rec.history.push({ at, actor: `patient:${rec.patientName}`, action: "cancel_requested", fromState: null, toState: null, reason });
+    return id;
+  }
+
+  #now(): number {
+    return (this.#options.clock ?? Date.now)();
+  }
+
+  #signedIn(): Session {
+    if (!this.#session) throw this.#error(NOT_SIGNED_IN);
+    return this.#session;
+  }
+
+  #todayOf(store: StoreRef): string {
+    return this.#options.today ?? wallClock(new Date(), store.timezone).date;
+  }
+
+  #reason(reason: string | undefined): string {
+    const text = (reason ?? "").trim();
+    if (!text) throw this.#error("reason_required");
+    return text;
+  }
+
+  #line(session: Session, action: string, from: AppointmentState | null, to: AppointmentState | null, reason: string | null): HistoryLine {
+    return { at: new Date(this.#now()).toISOString(), actor: `${session.role}:${session.name}`, action, fromState: from, toState: to, reason };
+  }
+
+  /** The record of an appointment of the fake board, made on first use from the generated board. */
+  #record(appointmentId: string): AppointmentRecord | null {
+    const known = this.#records.get(appointmentId);
+    if (known) return known;
+    const m = ID_RE.exec(appointmentId);
+    if (!m) return null;
+    const store = FAKE_STORES.find((s) => s.id === m[1]);
+    if (!store) return null;
+    const date = m[3]!;
+    const doctors = doctorsOf(store.id, this.#options.doctorCount ?? DOCTORS.length);
+    const doctor = doctors[Number(m[2]) - 1];
+    if (!doctor) return null;
+    const generated = appointmentsOf(doctor, date, this.#todayOf(store)).find((a) => a.id === appointmentId);
+    if (!generated) return null;
+    const h = hashOf(appointmentId);
+    const rec: AppointmentRecord = {
+      id: generated.id,
+      storeId: store.id,
+      date,
+      doctorId: doctor.id,
+      doctorName: doctor.name,
+      department: generated.department,
+      patientId: `patient-${h % 100000}`,
+      patientName: generated.patientName,
+      patientPhone: `13${String(h % 1_000_000_000).padStart(9, "0")}`,
+      startMin: generated.startMin,
+      endMin: generated.endMin,
+      state: generated.state,
+      visitType: generated.visitType,
+      sync: generated.sync,
+      fee: null,
+      history: [],
+    };
+    const booked = new Date(Date.parse(instant(date, 9 * 60)) - 3 * DAY_MS).toISOString();
+    rec.history.push({ at: booked, actor: "receptionist:刘婷", action: "booked", fromState: null, toState: "pending", reason: null });
+    const start = instant(date, generated.startMin);
+    const steps: Record<AppointmentState, Array<[string, AppointmentState, AppointmentState]>> = {
+      pending: [],
+      confirmed: [["confirm", "pending", "confirmed"]],
+      checked_in: [["confirm", "pending", "confirmed"], ["check_in", "confirmed", "checked_in"]],
+      completed: [["confirm", "pending", "confirmed"], ["check_in", "confirmed", "checked_in"], ["complete", "checked_in", "completed"]],
+      cancelled: [["cancel", "pending", "cancelled"]],
+      no_show: [["confirm", "pending", "confirmed"], ["no_show", "confirmed", "no_show"]],
+    };
+    for (const [action, from, to] of steps[generated.state]) {
+      const at = action === "confirm" || action === "cancel" ? new Date(Date.parse(booked) + 3_600_000).toISOString() : start;
+      rec.history.push({ at, actor: "receptionist:刘婷", action, fromState: from, toState: to, reason: action === "cancel" ? "患者来电取消" : null });
+    }
+    const kinds: Record<FeeState, FakeFeeKind> = { none: "none", pending: "pending", paid: "desk", refunded: "refunded" };
+    let kind = kinds[generated.fee];
+    if (kind === "desk") {
+      const r = (h % 100) / 100;
+      kind = r < 0.6 ? "desk" : r < 0.8 ? "online" : r < 0.93 ? "online_old" : "other_store";
+    }
+    rec.fee = this.#makeFee(rec, kind);
+    this.#records.set(rec.id, rec);
+    return rec;
+  }
+
+  #number(prefix: string, storeId: string): string {
+    this.#numberSeq += 1;
+    const code = storeId.replace("store-", "").slice(0, 2).toUpperCase();
+    return `${prefix}-${code}-${String(this.#numberSeq).padStart(5, "0")}`;
+  }
+
+  #makeFee(rec: AppointmentRecord, kind: FakeFeeKind): FeeRecord | null {
+    if (kind === "none") return null;
+    const fee: FeeRecord = {
+      id: `fee-${rec.id}`,
+      amountFen: FAKE_FEE_FEN,
+      status: kind === "pending" ? "pending" : "charged",
+      method: null,
+      paidAt: null,
+      receiptNo: null,
+      refund: null,
+      paidStoreId: null,
+      refundRequested: false,
+    };
+    if (kind === "pending") return fee;
+    const paidDaysBefore = kind === "online_old" ? 400 : kind === "online" ? 2 : 0;
+    fee.paidAt = new Date(Date.parse(instant(rec.date, rec.startMin)) - paidDaysBefore * DAY_MS - 3_600_000).toISOString();
+    fee.method = kind === "online" || kind === "online_old" ? "wechat_app" : hashOf(rec.id) % 3 === 0 ? "card" : "cash";
+    const other = FAKE_STORES.find((s) => s.id !== rec.storeId)!.id;
+    fee.paidStoreId = fee.method === "wechat_app" ? null : kind === "other_store" ? other : rec.storeId;
+    fee.receiptNo = this.#number("SJ", fee.paidStoreId ?? "store-online");
+    if (kind === "refunded") {
+      fee.refund = {
+        number: this.#number("TK", rec.storeId),
+        kind: "desk_cash",
+        amountFen: fee.amountFen,
+        at: fee.paidAt,
+        actor: "receptionist:刘婷",
+      };
+    }
+    return fee;
+  }
+
+  #refundOption(rec: AppointmentRecord): RefundOption {
+    const fee = rec.fee;
+    if (!fee || fee.status !== "charged" || fee.refund) return "none";
+    if (fee.method === "wechat_app" || fee.method === "points") {
+      if (fee.refundRequested) return "server_refund_requested";
+      const today = Date.parse(`${this.#todayOf(FAKE_STORES.find((s) => s.id === rec.storeId)!)}T04:00:00Z`);
+      const old = fee.method === "wechat_app" && fee.paidAt !== null && today > Date.parse(fee.paidAt) + 365 * DAY_MS;
+      return old ? "manual_refund" : "request_server_refund";
+    }
+    return fee.paidStoreId === rec.storeId ? "refund_at_desk" : "other_store";
+  }
+
+  #feeDetail(rec: AppointmentRecord): FeeDetail {
+    const fee = rec.fee!;
+    return {
+      id: fee.id,
+      amountFen: fee.amountFen,
+      status: fee.status,
+      method: fee.method,
+      paidAt: fee.paidAt,
+      receiptNo: fee.receiptNo,
+      refund: fee.refund && { ...fee.refund },
+      refundOption: this.#refundOption(rec),
+    };
+  }
+
+  #actions(session: Session, rec: AppointmentRecord): string[] {
+    const actions: string[] = [];
+    if (can(session, "manage_appointment")) {
+      if (rec.state === "pending") actions.push("confirm", "check_in", "no_show", "cancel", "reschedule");
+      if (rec.state === "confirmed") actions.push("check_in", "no_show", "cancel", "reschedule");
+      if (rec.state === "checked_in") actions.push("complete");
+    }
+    if (rec.state === "checked_in" && can(session, "undo_check_in")) actions.push("undo_check_in");
+    return actions;
+  }
+
+  #overlay(a: BoardAppointment): BoardAppointment {
+    const rec = this.#records.get(a.id);
+    return rec ? { ...a, state: rec.state, sync: rec.sync, fee: feeState(rec.fee) } : a;
+  }
+
+  /** An appointment of a store the user works in, or an error. */
+  #mine(session: Session, appointmentId: string): AppointmentRecord {
+    const rec = this.#record(appointmentId);
+    if (!rec) throw this.#error("not_found");
+    if (!worksIn(session, rec.storeId)) throw this.#error("not_in_store");
+    return rec;
+  }
+
+  #transition(
+    session: Session,
+    appointmentId: string,
+    action: string,
+    from: ReadonlyArray<AppointmentState>,
+    to: AppointmentState,
+    reason: string | null = null,
+  ): void {
+    if (!can(session, "manage_appointment")) throw this.#error("forbidden");
+    const rec = this.#mine(session, appointmentId);
+    if (!from.includes(rec.state)) throw this.#error("invalid_transition");
+    rec.history.push(this.#line(session, action, rec.state, to, reason));
+    rec.state = to;
+    rec.sync = "pending";
+  }
+
+  #cancel(session: Session, rec: AppointmentRecord, action: string, reason: string): void {
+    if (!can(session, "manage_appointment")) throw this.#error("forbidden");
+    if (!PRE_CHECK_IN.includes(rec.state)) {
+      throw this.#error(rec.state === "cancelled" ? "invalid_transition" : "cancel_after_check_in");
+    }
+    if (rec.fee?.status === "charged" && !rec.fee.refund) throw this.#error("refund_first");
+    rec.history.push(this.#line(session, action, rec.state, "cancelled", reason));
+    rec.state = "cancelled";
+    rec.sync = "pending";
+    for (const r of this.#requests.values()) if (r.appointmentId === rec.id) r.open = false;
+  }
+
+  #feeRecord(session: Session, feeId: string): AppointmentRecord {
+    const rec = feeId.startsWith("fee-") ? this.#mine(session, feeId.slice(4)) : null;
+    if (!rec?.fee || rec.fee.id !== feeId) throw this.#error("not_found");
+    return rec;
+  }
+
+  #charge(session: Session, feeId: string, method: "cash" | "card"): void {
+    if (!can(session, "charge_fee")) throw this.#error("forbidden");
+    const rec = this.#feeRecord(session, feeId);
+    const fee = rec.fee!;
+    if (fee.status !== "pending") throw this.#error("invalid_transition");
+    fee.status = "charged";
+    fee.method = method;
+    fee.paidAt = new Date(this.#now()).toISOString();
+    fee.paidStoreId = rec.storeId;
+    fee.receiptNo = this.#number("SJ", rec.storeId);
+    rec.history.push(this.#line(session, "charge", null, null, null));
+  }
+
+  #refund(session: Session, feeId: string, way: "refund_at_desk" | "request_server_refund" | "manual_refund", reason: string): void {
+    if (!can(session, "refund_fee")) throw this.#error("forbidden");
+    const rec = this.#feeRecord(session, feeId);
+    const fee = rec.fee!;
+    if (fee.refund) throw this.#error("already_refunded");
+    if (fee.status !== "charged") throw this.#error("invalid_transition");
+    const option = this.#refundOption(rec);
+    if (way === "request_server_refund") {
+      if (option !== "request_server_refund" && option !== "server_refund_requested") throw this.#error("refund_not_allowed");
+      fee.refundRequested = true;
+      rec.history.push(this.#line(session, "refund_requested", null, null, null));
+      return;
+    }
+    if (option !== way) throw this.#error("refund_not_allowed");
+    fee.refund = {
+      number: this.#number("TK", rec.storeId),
+      kind: way === "manual_refund" ? "manual" : "desk_cash",
+      amountFen: fee.amountFen,
+      at: new Date(this.#now()).toISOString(),
+      actor: `${session.role}:${session.name}`,
+    };
+    rec.history.push(this.#line(session, "refund", null, null, reason.trim() || null));
+  }
+
+  #openRequest(session: Session, requestId: string): RequestRecord {
+    if (!can(session, "handle_cancellation_requests")) throw this.#error("forbidden");
+    const request = this.#requests.get(requestId);
+    if (!request?.open) throw this.#error("not_found");
+    if (!worksIn(session, request.storeId)) throw this.#error("not_in_store");
+    return request;
+  }
+
+  /** The first time a store is looked at, a few of today's patients have asked to cancel. */
+  #seedRequests(storeId: string): void {
+    if (this.#seededStores.has(storeId)) return;
+    this.#seededStores.add(storeId);
+    const store = FAKE_STORES.find((s) => s.id === storeId)!;
+    const today = this.#todayOf(store);
+    const count = Math.floor(rng(`${store.id}|${today}|requests`)() * 5);
+    const candidates = doctorsOf(store.id, this.#options.doctorCount ?? DOCTORS.length)
+      .flatMap((d) => appointmentsOf(d, today, today))
+      .filter((a) => PRE_CHECK_IN.includes(a.state))
+      .slice(0, count);
+    candidates.forEach((a, i) => {
+      const rec = this.#record(a.id)!;
+      const id = `req-${store.id}-${i + 1}`;
+      const at = new Date(this.#now() - (count - i) * 47 * 60_000).toISOString();
+      const reason = REQUEST_REASONS[i % REQUEST_REASONS.length]!;
+      this.#requests.set(id, { id, appointmentId: rec.id, storeId: store.id, reason, requestedAt: at, open: true });
+      rec.history.push({ at, actor: `patient:${rec.patientName}`, action: "cancel_requested", fromState: null, toState: null, reason });
+    });
+  }
+
+  #openRequestsOf(storeId: string): RequestRecord[] {
+    this.#seedRequests(storeId);
+    return [...this.#requests.values()].filter((r) => r.open && r.storeId === storeId);
   }
 }

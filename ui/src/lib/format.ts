@@ -82,3 +82,23 @@ export function wallClock(now: Date, timeZone: string): { date: string; minutes:
     minutes: Number(get("hour")) * 60 + Number(get("minute")),
   };
 }
+
+/** An instant (ISO UTC) as date and time on the wall clock of `timeZone`, worded for `locale`. */
+export function formatInstant(iso: string, locale: Locale, timeZone: string): string {
+  const t = new Date(iso);
+  const options: Intl.DateTimeFormatOptions = { dateStyle: "medium", timeStyle: "short", hourCycle: "h23" };
+  try {
+    return new Intl.DateTimeFormat(locale, { ...options, timeZone }).format(t);
+  } catch {
+    // A time zone Intl does not know: the machine's own.
+    return new Intl.DateTimeFormat(locale, options).format(t);
+  }
+}
+
+/** How long since `iso` at `now`, rounded down to whole minutes, hours or days (at least 0 minutes). */
+export function waited(iso: string, now: Date): { unit: "minutes" | "hours" | "days"; n: number } {
+  const minutes = Math.max(0, Math.floor((now.getTime() - Date.parse(iso)) / 60_000));
+  if (minutes < 60) return { unit: "minutes", n: minutes };
+  if (minutes < 48 * 60) return { unit: "hours", n: Math.floor(minutes / 60) };
+  return { unit: "days", n: Math.floor(minutes / (24 * 60)) };
+}
