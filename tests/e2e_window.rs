@@ -2,77 +2,12 @@
 //! under Xvfb (run by `make test` as `xvfb-run`). First start on an empty data folder loads
 //! the demo clinic and shows today's board of the desk's store.
 
-use std::net::TcpListener;
-use std::path::PathBuf;
-use std::process::{Child, Command};
-use std::time::{Duration, Instant};
+mod common;
 
-use fantoccini::{Client, ClientBuilder, Locator};
+use std::time::Duration;
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// tauri-driver, stopped with SIGTERM so it also stops WebKitWebDriver.
-struct Driver(Child);
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = Command::new("kill").arg("-TERM").arg(self.0.id().to_string()).status();
-        let _ = self.0.wait();
-    }
-}
-
-fn tauri_driver() -> PathBuf {
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
-    let cargo_bin = home.join(".cargo/bin/tauri-driver");
-    if cargo_bin.exists() {
-        cargo_bin
-    } else {
-        PathBuf::from("tauri-driver")
-    }
-}
-
-async fn start(data_dir: &std::path::Path) -> (Driver, Client) {
-    assert!(
-        std::env::var_os("DISPLAY").is_some(),
-        "the window tests need a display: run them under `xvfb-run -a -s \"-screen 0 1920x1080x24\"` (make test does)"
-    );
-    let port = free_port();
-    let native = free_port();
-    let child = Command::new(tauri_driver())
-        .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
-        .env("CLINICDESK_DATA_DIR", data_dir)
-        .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
-        .spawn()
-        .expect("tauri-driver is installed (cargo install tauri-driver --version '^2' --locked; .ci/run does)");
-    let driver = Driver(child);
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(started.elapsed() < Duration::from_secs(20), "tauri-driver did not start");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let mut caps = serde_json::Map::new();
-    caps.insert("tauri:options".into(), serde_json::json!({ "application": env!("CARGO_BIN_EXE_clinicdesk") }));
-    caps.insert("browserName".into(), serde_json::json!("wry"));
-    let client = ClientBuilder::native().capabilities(caps).connect(&format!("http://127.0.0.1:{port}")).await.expect("webdriver session");
-    (driver, client)
-}
-
-async fn wait_for(client: &Client, css: &str, timeout: Duration) -> fantoccini::elements::Element {
-    let started = Instant::now();
-    loop {
-        if let Ok(e) = client.find(Locator::Css(css)).await {
-            return e;
-        }
-        assert!(started.elapsed() < timeout, "{css} did not appear within {timeout:?}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
-fn screenshot_path(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots").join(name)
-}
+use common::{screenshot_path, start, wait_for};
+use fantoccini::Locator;
 
 #[tokio::test]
 async fn the_window_opens_on_todays_board_of_the_demo_clinic() {

@@ -1,0 +1,210 @@
+//! Reception's daily flows in the real window, against the real local store: check-in and
+//! complete from the appointment panel; cancelling a desk-paid appointment leads through the
+//! refund first and the fee can never be refunded twice; the cancellation inbox rejects and
+//! approves patients' requests.
+
+mod common;
+
+use std::time::Duration;
+
+use chrono::Utc;
+use clinicdesk_domain::commands::{BookingCreate, Command, NewFee, RequestCreate};
+use clinicdesk_domain::model::{Id, PayMethod, Source};
+use clinicdesk_domain::roles::Actor;
+use clinicdesk_domain::slots;
+use clinicdesk_store::{Device, LocalStore, OpenOptions};
+use common::{click, shoot, sign_in, start, wait_for, wait_gone, wait_text};
+use fantoccini::Locator;
+use uuid::Uuid;
+
+struct Prepared {
+    paid: Id,
+    paid_fee: Id,
+    plain: Id,
+    requested: Id,
+    requested_patient: String,
+}
+
+/// A desk of the demo clinic's dental store with three appointments of our own today.
+async fn prepare(dir: &std::path::Path) -> Prepared {
+    let store = clinicdesk_store::open(&dir.join("desk.sqlite3"), OpenOptions::default()).await.unwrap();
+    let today = slots::local_date(slots::DEFAULT_TZ, Utc::now());
+    let chain = clinicdesk_demo::generate(&clinicdesk_demo::DemoConfig { seed: 2026, size: 0.3, today });
+    store.import_chain(&chain.world, &chain.history, &chain.exams, &chain.corrections).await.unwrap();
+    store.set_password(None, chain.staff_password).await.unwrap();
+    let bj01 = chain.world.stores.values().find(|s| s.code == "BJ01").unwrap().clone();
+    let device: Device = store.set_up_device(bj01.id, Uuid::now_v7()).await.unwrap();
+    let front = chain.world.staff.values().find(|s| s.login == "front.bj01").unwrap();
+    let actor = Actor::Staff { staff_id: front.id, name: front.name.clone(), role: front.role, store_ids: front.store_ids.clone() };
+
+    // Three free slots today, from the booking path itself.
+    let mut free = Vec::new();
+    let options = store.booking_options(bj01.id, today, None).await.unwrap();
+    for dep in &options.departments {
+        let dep_id: Id = dep.id.parse().unwrap();
+        for doc in store.booking_options(bj01.id, today, Some(dep_id)).await.unwrap().doctors {
+            for s in doc.slots {
+                free.push((dep_id, doc.id.parse::<Id>().unwrap(), s.start.parse().unwrap(), s.end.parse().unwrap()));
+            }
+        }
+    }
+    assert!(free.len() >= 3, "the demo store has free slots today");
+    let mut patients = chain.world.patients.values().filter(|p| p.name.chars().count() == 3);
+    let mut book = |i: usize, fee: Option<NewFee>| {
+        let (department_id, doctor_id, start, end) = free[i * free.len() / 3];
+        let patient = patients.next().unwrap();
+        (
+            BookingCreate {
+                appointment_id: Uuid::now_v7(),
+                store_id: bj01.id,
+                doctor_id,
+                department_id,
+                patient_id: patient.id,
+                complaint_id: None,
+                start,
+                end,
+                visit_type: None,
+                source: Source::Desk,
+                fee,
+            },
+            patient.name.clone(),
+        )
+    };
+    let paid_fee = Uuid::now_v7();
+    let (paid, _) = book(0, Some(NewFee { fee_id: paid_fee, amount: 2500, paid_with: Some(PayMethod::Cash) }));
+    let (plain, _) = book(1, None);
+    let (requested, requested_patient) = book(2, None);
+    for b in [&paid, &plain, &requested] {
+        store.execute(&device, &actor, &Command::BookingCreate(b.clone()), Utc::now()).await.unwrap();
+    }
+    let ask = Command::RequestCreate(RequestCreate {
+        request_id: Uuid::now_v7(),
+        appointment_id: requested.appointment_id,
+        reason: "孩子发烧".into(),
+    });
+    store.execute(&device, &actor, &ask, Utc::now()).await.unwrap();
+    store.close().await;
+    Prepared { paid: paid.appointment_id, paid_fee, plain: plain.appointment_id, requested: requested.appointment_id, requested_patient }
+}
+
+async fn reopen(dir: &std::path::Path) -> LocalStore {
+    clinicdesk_store::open(&dir.join("desk.sqlite3"), OpenOptions::default()).await.unwrap()
+}
+
+#[tokio::test]
+async fn reception_checks_in_refunds_then_cancels_and_answers_the_inbox() {
+    if !cfg!(target_os = "linux") {
+        eprintln!("SKIPPED: tauri-driver drives the real window on Linux (WebKitGTK) only");
+        return;
+    }
+    let data = tempfile::tempdir().unwrap();
+    let p = prepare(data.path()).await;
+    let (_driver, client) = start(data.path()).await;
+    client.set_window_size(1920, 1080).await.unwrap();
+    sign_in(&client, "front.bj01", "demo1234").await;
+
+    // Check in, then complete, from the panel.
+    click(&client, &format!("[data-appointment-id='{}']", p.plain)).await;
+    wait_for(&client, "[data-testid=panel]", Duration::from_secs(10)).await;
+    shoot(&client, "panel", 1920, 1080).await;
+    click(&client, "[data-testid=action-check_in]").await;
+    wait_text(&client, "[data-testid=panel-state]", |t| t.contains("已签到"), Duration::from_secs(10)).await;
+    click(&client, "[data-testid=action-complete]").await;
+    wait_text(&client, "[data-testid=panel-state]", |t| t.contains("已完成"), Duration::from_secs(10)).await;
+    click(&client, "[data-testid=panel-close]").await;
+
+    // Cancel a desk-paid appointment: the refund comes first, with its slip number.
+    click(&client, &format!("[data-appointment-id='{}']", p.paid)).await;
+    click(&client, "[data-testid=action-cancel]").await;
+    wait_for(&client, "[data-testid=confirm-ok]", Duration::from_secs(10)).await;
+    if let Ok(reason) = client.find(Locator::Css("[data-testid=confirm-reason]")).await {
+        reason.send_keys("患者临时有事").await.unwrap();
+    }
+    shoot(&client, "refund", 1920, 1080).await;
+    shoot(&client, "refund", 1024, 768).await;
+    click(&client, "[data-testid=confirm-ok]").await;
+    let slip = wait_text(&client, "[data-testid=refund-slip]", |t| t.contains("TK-"), Duration::from_secs(10)).await;
+    if let Ok(done) = client.find(Locator::Css("[data-testid=refund-done]")).await {
+        done.click().await.unwrap();
+    }
+    wait_text(&client, "[data-testid=panel-state]", |t| t.contains("已取消"), Duration::from_secs(10)).await;
+    assert!(client.find(Locator::Css("[data-testid=action-refund]")).await.is_err(), "no second refund offered ({slip})");
+    assert!(client.find(Locator::Css("[data-testid=action-cancel]")).await.is_err());
+    click(&client, "[data-testid=panel-close]").await;
+
+    // The inbox: reject one request with a reason the patient sees, approve ours.
+    client.set_window_size(1024, 768).await.unwrap();
+    click(&client, "[data-testid=open-inbox]").await;
+    wait_for(&client, "[data-testid=inbox-item]", Duration::from_secs(10)).await;
+    shoot(&client, "inbox", 1024, 768).await;
+    let before = client.find_all(Locator::Css("[data-testid=inbox-item]")).await.unwrap().len();
+    let mut ours = None;
+    let mut other = None;
+    for (i, item) in client.find_all(Locator::Css("[data-testid=inbox-item]")).await.unwrap().into_iter().enumerate() {
+        if item.text().await.unwrap().contains(&p.requested_patient) {
+            ours = Some(i);
+        } else if other.is_none() {
+            other = Some(i);
+        }
+    }
+    let ours = ours.expect("our request is in the inbox");
+    if let Some(i) = other {
+        let item = client.find_all(Locator::Css("[data-testid=inbox-item]")).await.unwrap().remove(i);
+        item.find(Locator::Css("[data-testid=inbox-reject]")).await.unwrap().click().await.unwrap();
+        let reason = wait_for(&client, "[data-testid=inbox-reason]", Duration::from_secs(5)).await;
+        reason.send_keys("该时段无法取消，请来电").await.unwrap();
+        client.find(Locator::Css("[data-testid=inbox-reject]")).await.unwrap().click().await.unwrap();
+        let started = std::time::Instant::now();
+        while client.find_all(Locator::Css("[data-testid=inbox-item]")).await.unwrap().len() != before - 1 {
+            assert!(started.elapsed() < Duration::from_secs(10), "rejected request left the inbox");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+    let items = client.find_all(Locator::Css("[data-testid=inbox-item]")).await.unwrap();
+    let mut approved = false;
+    for item in items {
+        if item.text().await.unwrap().contains(&p.requested_patient) {
+            item.find(Locator::Css("[data-testid=inbox-approve]")).await.unwrap().click().await.unwrap();
+            approved = true;
+            break;
+        }
+    }
+    assert!(approved, "request {ours} found again");
+    let started = std::time::Instant::now();
+    loop {
+        let texts = futures_texts(&client).await;
+        if !texts.iter().any(|t| t.contains(&p.requested_patient)) {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "approved request left the inbox");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    click(&client, "[data-testid=panel-close]").await;
+    wait_gone(&client, "[data-testid=inbox]", Duration::from_secs(5)).await;
+    client.close().await.unwrap();
+
+    // What the window did is what the database holds: one refund, cancelled, completed, approved.
+    let store = reopen(data.path()).await;
+    let (refunds,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM refunds WHERE fee_id = ?").bind(p.paid_fee.to_string()).fetch_one(store.pool()).await.unwrap();
+    assert_eq!(refunds, 1);
+    for (id, state) in [(p.paid, "cancelled"), (p.plain, "completed"), (p.requested, "cancelled")] {
+        let (s,): (String,) =
+            sqlx::query_as("SELECT state FROM appointments WHERE id = ?").bind(id.to_string()).fetch_one(store.pool()).await.unwrap();
+        assert_eq!(s, state, "{id}");
+    }
+    let (status,): (String,) = sqlx::query_as("SELECT status FROM cancellation_requests WHERE appointment_id = ?")
+        .bind(p.requested.to_string())
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(status, "approved");
+}
+
+async fn futures_texts(client: &fantoccini::Client) -> Vec<String> {
+    let mut out = Vec::new();
+    for item in client.find_all(Locator::Css("[data-testid=inbox-item]")).await.unwrap_or_default() {
+        out.push(item.text().await.unwrap_or_default());
+    }
+    out
+}
