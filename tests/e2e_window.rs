@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{screenshot_path, start, wait_for};
+use common::{screenshot_path, start, wait_for, wait_text};
 use fantoccini::Locator;
 
 #[tokio::test]
@@ -53,8 +53,29 @@ async fn the_window_opens_on_todays_board_of_the_demo_clinic() {
         let png = client.screenshot().await.unwrap();
         std::fs::write(screenshot_path(&format!("board-{w}x{h}.png")), png).unwrap();
     }
-    // Signing out returns to the sign-in screen.
+    // The language switches at once, without a restart, and the backend answers in it too.
+    client.set_window_size(1920, 1080).await.unwrap();
+    let pick = |lang: &'static str| {
+        let client = client.clone();
+        async move {
+            let select = client.find(Locator::XPath("//select[option[@value='en']]")).await.unwrap();
+            select.select_by_value(lang).await.unwrap();
+        }
+    };
+    pick("en").await;
+    wait_text(&client, "[data-testid=signout]", |t| t.contains("Sign out"), Duration::from_secs(5)).await;
+    std::fs::write(screenshot_path("board-en-1920x1080.png"), client.screenshot().await.unwrap()).unwrap();
+    pick("zh-TW").await;
+    wait_text(&client, "[data-testid=signout]", |t| t.contains("登出"), Duration::from_secs(5)).await;
+    pick("en").await;
+    wait_text(&client, "[data-testid=signout]", |t| t.contains("Sign out"), Duration::from_secs(5)).await;
+
+    // Signing out returns to the sign-in screen; a wrong password is now refused in English.
     client.find(Locator::Css("[data-testid=signout]")).await.unwrap().click().await.unwrap();
-    wait_for(&client, "[data-testid=signin-login]", Duration::from_secs(10)).await;
+    wait_for(&client, "[data-testid=signin-login]", Duration::from_secs(10)).await.send_keys("front.bj01").await.unwrap();
+    client.find(Locator::Css("[data-testid=signin-password]")).await.unwrap().send_keys("nope").await.unwrap();
+    client.find(Locator::Css("[data-testid=signin-submit]")).await.unwrap().click().await.unwrap();
+    wait_text(&client, "[data-testid=signin-error]", |t| t.contains("Wrong login or password"), Duration::from_secs(10)).await;
+    pick("zh-CN").await;
     client.close().await.unwrap();
 }
