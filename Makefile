@@ -19,7 +19,9 @@ test: ui
 	xvfb-run -a -s "-screen 0 1920x1080x24" cargo test --workspace
 
 bench: ui
-	cargo run --release -p clinicdesk-bench
+	cargo run --release -p clinicdesk-bench --bin clinicdesk-bench
+	cargo build --release --bin clinicdesk
+	xvfb-run -a -s "-screen 0 1920x1080x24" cargo run --release -p clinicdesk-bench --bin window-bench
 
 # Regenerate ui/src/bindings from the Rust DTOs (CI fails when they drift).
 bindings:

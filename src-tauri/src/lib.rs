@@ -15,6 +15,13 @@ pub fn run() {
         .init();
     tauri::Builder::default()
         .setup(|app| {
+            // For the memory benchmark: the same runtime showing an empty page, no database.
+            if std::env::var_os("CLINICDESK_BARE_WINDOW").is_some() {
+                if let Some(w) = app.get_webview_window("main") {
+                    w.navigate("about:blank".parse().expect("url"))?;
+                }
+                return Ok(());
+            }
             let data_dir = match std::env::var_os("CLINICDESK_DATA_DIR") {
                 Some(dir) => dir.into(),
                 None => app.path().app_data_dir()?,

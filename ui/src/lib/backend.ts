@@ -3,8 +3,10 @@
 import { invoke } from "@tauri-apps/api/core";
 import type { AppointmentDetail } from "../bindings/AppointmentDetail";
 import type { BoardDay } from "../bindings/BoardDay";
+import type { BookingOptions } from "../bindings/BookingOptions";
 import type { InboxItem } from "../bindings/InboxItem";
 import type { Outcome } from "../bindings/Outcome";
+import type { PatientHit } from "../bindings/PatientHit";
 import type { Session } from "../bindings/Session";
 import type { Locale } from "./i18n";
 
@@ -31,6 +33,37 @@ export type Commands = {
   "fee.refund_manual@1": { refund_id: string; fee_id: string; reason: string };
   "cancel_request.approve@1": { request_id: string };
   "cancel_request.reject@1": { request_id: string; reason: string };
+  "patient.create@1": {
+    patient_id: string;
+    name: string;
+    sex: "female" | "male";
+    birth_date: string;
+    phone: string;
+    guardian: { guardian_id: string; name: string; phone: string } | null;
+    channel_code: string | null;
+  };
+  "booking.create@1": {
+    appointment_id: string;
+    store_id: string;
+    doctor_id: string;
+    department_id: string;
+    patient_id: string;
+    complaint_id: string | null;
+    /** ISO UTC, from the chosen slot. */
+    start: string;
+    end: string;
+    visit_type: string | null;
+    source: "desk" | "phone" | "walk_in";
+    /** Amount in integer fen; `paid_with` null: to be charged later. */
+    fee: { fee_id: string; amount: number; paid_with: "cash" | "card" | null } | null;
+  };
+  "appointment.reschedule@1": {
+    appointment_id: string;
+    start: string;
+    end: string;
+    /** Another doctor of the same department; null keeps the doctor. */
+    doctor_id: string | null;
+  };
 };
 export type CommandName = keyof Commands;
 
@@ -64,6 +97,15 @@ export interface Backend {
 
   /** The store's open cancellation requests, oldest first. */
   cancellationInbox(storeId: string): Promise<InboxItem[]>;
+
+  /**
+   * What the booking dialog offers in a store on a day: complaints, departments, and (with `departmentId`)
+   * the department's doctors with free slots in the store's doctor order, and how the visit type is set.
+   */
+  bookingOptions(storeId: string, date: string, departmentId: string | null): Promise<BookingOptions>;
+
+  /** Patients matching a name, phone digits or pinyin initials. */
+  searchPatients(query: string): Promise<PatientHit[]>;
 }
 
 export function isBackendError(e: unknown): e is BackendError {
@@ -116,6 +158,14 @@ export class TauriBackend implements Backend {
 
   cancellationInbox(storeId: string): Promise<InboxItem[]> {
     return call<InboxItem[]>("cancellation_inbox", { storeId });
+  }
+
+  bookingOptions(storeId: string, date: string, departmentId: string | null): Promise<BookingOptions> {
+    return call<BookingOptions>("booking_options", { storeId, date, departmentId });
+  }
+
+  searchPatients(query: string): Promise<PatientHit[]> {
+    return call<PatientHit[]>("search_patients", { query });
   }
 }
 
@@ -172,6 +222,14 @@ export class SessionGuard implements Backend {
 
   cancellationInbox(storeId: string): Promise<InboxItem[]> {
     return this.#guard(this.#inner.cancellationInbox(storeId));
+  }
+
+  bookingOptions(storeId: string, date: string, departmentId: string | null): Promise<BookingOptions> {
+    return this.#guard(this.#inner.bookingOptions(storeId, date, departmentId));
+  }
+
+  searchPatients(query: string): Promise<PatientHit[]> {
+    return this.#guard(this.#inner.searchPatients(query));
   }
 
   async #guard<T>(call: Promise<T>): Promise<T> {

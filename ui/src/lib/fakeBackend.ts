@@ -13,6 +13,11 @@ import type { RefundOption } from "../bindings/RefundOption";
 import type { BoardAppointment } from "../bindings/BoardAppointment";
 import type { BoardDay } from "../bindings/BoardDay";
 import type { BoardDoctor } from "../bindings/BoardDoctor";
+import type { BookingOptions } from "../bindings/BookingOptions";
+import type { ComplaintOption } from "../bindings/ComplaintOption";
+import type { NamedRef } from "../bindings/NamedRef";
+import type { PatientHit } from "../bindings/PatientHit";
+import type { VisitTypeOption } from "../bindings/VisitTypeOption";
 import type { FeeState } from "../bindings/FeeState";
 import type { Period } from "../bindings/Period";
 import type { Role } from "../bindings/Role";
@@ -24,6 +29,7 @@ import { DEMO_PASSWORD } from "./demo";
 import { isIsoDate, wallClock } from "./format";
 import { DEFAULT_LOCALE, type Locale } from "./i18n";
 import { can, rolePermissions, worksIn } from "./permissions";
+import { holdsSlot, workingSlots } from "./slots";
 
 export type FakeBackendOptions = {
   /** How many doctors each store has; 8 by default. The last one is unlisted. */
@@ -74,6 +80,15 @@ const MESSAGES: Record<Locale, Record<string, string>> = {
     refund_not_allowed: "该笔费用不能在本前台以这种方式退回。",
     reason_required: "请填写原因。",
     unknown_command: "前台程序不认识这个操作，请升级后再试。",
+    slot_conflict: "该时段已被预约，请选择其他时段。",
+    outside_schedule: "该时间不在医生的排班内。",
+    not_on_slot_grid: "请选择排班中的整点时段。",
+    doctor_not_in_department: "该医生不属于这个科室。",
+    invalid_amount: "金额无效。",
+    empty_text: "请填写此项。",
+    text_too_long: "内容太长。",
+    invalid_phone: "手机号码无效，请输入 11 位手机号。",
+    invalid_birth_date: "出生日期无效。",
   },
   "zh-TW": {
     sign_in_failed: "帳號或密碼不正確。",
@@ -91,6 +106,15 @@ const MESSAGES: Record<Locale, Record<string, string>> = {
     refund_not_allowed: "該筆費用不能在本櫃台以這種方式退回。",
     reason_required: "請填寫原因。",
     unknown_command: "櫃台程式不認識這個操作，請升級後再試。",
+    slot_conflict: "該時段已被預約，請選擇其他時段。",
+    outside_schedule: "該時間不在醫師的排班內。",
+    not_on_slot_grid: "請選擇排班中的時段。",
+    doctor_not_in_department: "該醫師不屬於這個科別。",
+    invalid_amount: "金額無效。",
+    empty_text: "請填寫此項。",
+    text_too_long: "內容太長。",
+    invalid_phone: "手機號碼無效，請輸入 11 位手機號碼。",
+    invalid_birth_date: "出生日期無效。",
   },
   en: {
     sign_in_failed: "The login or password is not correct.",
@@ -108,6 +132,15 @@ const MESSAGES: Record<Locale, Record<string, string>> = {
     refund_not_allowed: "This fee cannot be refunded this way at this desk.",
     reason_required: "Please enter a reason.",
     unknown_command: "This desk does not know this action. Update the app and try again.",
+    slot_conflict: "This slot is already booked. Choose another slot.",
+    outside_schedule: "This time is outside the doctor's schedule.",
+    not_on_slot_grid: "Choose a slot of the doctor's schedule.",
+    doctor_not_in_department: "This doctor does not work in this department.",
+    invalid_amount: "The amount is not valid.",
+    empty_text: "Please fill this in.",
+    text_too_long: "This text is too long.",
+    invalid_phone: "The phone number is not valid. Enter an 11-digit mobile number.",
+    invalid_birth_date: "The birth date is not valid.",
   },
 };
 
@@ -126,6 +159,55 @@ const DOCTORS: ReadonlyArray<{ name: string; title: string; departments: string[
   { name: "孙丽", title: "主治医师", departments: ["眼科"], slot: 15, periods: [MORNING, AFTERNOON] },
   { name: "周涛", title: "医师", departments: ["康复科"], slot: 30, periods: [AFTERNOON] },
 ];
+
+/** The departments of every fake store, in the order the doctors list them; ids are stable. */
+const DEPARTMENTS: ReadonlyArray<NamedRef> = [...new Set(DOCTORS.flatMap((d) => d.departments))].map((name, i) => ({
+  id: `dept-${i + 1}`,
+  name,
+}));
+const departmentId = (name: string) => DEPARTMENTS.find((d) => d.name === name)!.id;
+
+const COMPLAINTS: ReadonlyArray<ComplaintOption> = [
+  { id: "cc-fever", name: "发热咳嗽", departmentIds: ["内科", "儿科"].map(departmentId) },
+  { id: "cc-vision", name: "视力下降", departmentIds: ["眼科"].map(departmentId) },
+  { id: "cc-tooth", name: "牙痛", departmentIds: ["口腔科"].map(departmentId) },
+  { id: "cc-braces", name: "牙齿不齐", departmentIds: ["正畸", "口腔科"].map(departmentId) },
+  { id: "cc-rash", name: "皮疹瘙痒", departmentIds: ["皮肤科"].map(departmentId) },
+  { id: "cc-back", name: "腰背疼痛", departmentIds: ["康复科", "中医科", "针灸"].map(departmentId) },
+  { id: "cc-period", name: "月经不调", departmentIds: ["妇科", "中医科"].map(departmentId) },
+];
+
+const VISIT_TYPE_OPTIONS: ReadonlyArray<VisitTypeOption> = [
+  { code: "first", name: "初诊" },
+  { code: "return", name: "复诊" },
+  { code: "exam", name: "检查" },
+  { code: "treatment", name: "治疗" },
+];
+/** The store whose desk picks the visit type; the others decide it by rules. */
+const VISIT_TYPE_CHOSEN_STORE = "store-haidian";
+
+const DEMO_PATIENTS: ReadonlyArray<PatientHit> = [
+  { id: "patient-demo-1", name: "张晓明", initials: "zxm", phone: "13800138001", birthDate: "2015-06-01" },
+  { id: "patient-demo-2", name: "李雨桐", initials: "lyt", phone: "13900139002", birthDate: "2012-09-15" },
+  { id: "patient-demo-3", name: "王子涵", initials: "wzh", phone: "13700137003", birthDate: "2018-02-20" },
+  { id: "patient-demo-4", name: "陈建华", initials: "cjh", phone: "13600136004", birthDate: "1978-11-03" },
+  { id: "patient-demo-5", name: "林秀英", initials: "lxy", phone: "13500135005", birthDate: "1955-04-12" },
+  { id: "patient-demo-6", name: "黄浩然", initials: "hhr", phone: "13800138006", birthDate: "2010-07-30" },
+  { id: "patient-demo-7", name: "吴欣怡", initials: "wxy", phone: "13900139007", birthDate: "1995-01-25" },
+  { id: "patient-demo-8", name: "徐志强", initials: "xzq", phone: "13700137008", birthDate: "1983-08-08" },
+];
+/** Pinyin initials of the characters the demo names use; the Rust core has a full table. */
+const INITIALS: Record<string, string> = {
+  张: "z", 晓: "x", 明: "m", 李: "l", 雨: "y", 桐: "t", 王: "w", 子: "z", 涵: "h", 陈: "c", 建: "j", 华: "h",
+  林: "l", 秀: "x", 英: "y", 黄: "h", 浩: "h", 然: "r", 吴: "w", 欣: "x", 怡: "y", 徐: "x", 志: "z", 强: "q",
+  何: "h", 高: "g", 郭: "g", 马: "m", 罗: "l", 梁: "l", 宋: "s", 郑: "z", 思: "s", 远: "y", 佳: "j", 国: "g",
+  平: "p", 婷: "t", 刘: "l", 杨: "y", 赵: "z", 周: "z", 孙: "s", 丽: "l", 伟: "w", 敏: "m", 静: "j", 磊: "l",
+};
+function initialsOf(name: string): string {
+  return [...name].map((ch) => INITIALS[ch] ?? (/[a-z]/i.test(ch) ? ch.toLowerCase() : "")).join("");
+}
+const PHONE_RE = /^1[3-9]\d{9}$/;
+const MAX_TEXT = 50;
 
 const SURNAMES = ["黄", "吴", "徐", "林", "何", "高", "郭", "马", "罗", "梁", "宋", "郑"];
 const GIVEN = ["晓明", "雨桐", "子涵", "建华", "秀英", "浩然", "欣怡", "志强", "思远", "佳怡", "国平", "婷"];
@@ -317,6 +399,7 @@ export class FakeBackend implements Backend {
   readonly #records = new Map<string, AppointmentRecord>();
   readonly #requests = new Map<string, RequestRecord>();
   readonly #seededStores = new Set<string>();
+  readonly #patients = new Map<string, PatientHit>(DEMO_PATIENTS.map((p) => [p.id, { ...p }]));
   #deviceSeq = 0;
   #numberSeq = 0;
 
@@ -390,7 +473,7 @@ export class FakeBackend implements Backend {
       dayStartMin: DAY_START,
       dayEndMin: DAY_END,
       doctors,
-      appointments: doctors.flatMap((d) => appointmentsOf(d, day, today)).map((a) => this.#overlay(a)),
+      appointments: this.#dayAppointments(store, day),
       openRequests: this.#openRequestsOf(store.id).length,
     };
   }
@@ -445,6 +528,53 @@ export class FakeBackend implements Backend {
       });
   }
 
+  async bookingOptions(storeId: string, date: string, departmentId: string | null): Promise<BookingOptions> {
+    const session = this.#signedIn();
+    if (!can(session, "book_appointment") && !can(session, "manage_appointment")) throw this.#error("forbidden");
+    const store = FAKE_STORES.find((s) => s.id === storeId);
+    if (!store) throw this.#error("store_not_found");
+    if (!worksIn(session, store.id)) throw this.#error("not_in_store");
+    if (!isIsoDate(date)) throw this.#error("invalid_date");
+    const department = departmentId === null ? null : DEPARTMENTS.find((d) => d.id === departmentId);
+    if (department === undefined) throw this.#error("not_found");
+    const doctors = department
+      ? this.#doctors(store.id)
+          .filter((d) => d.departments.includes(department.name))
+          .map((d) => ({
+            id: d.id,
+            name: d.name,
+            title: d.title,
+            listed: d.listed,
+            slots: this.#freeSlots(store, d, date).map((s) => ({
+              start: instant(date, s.startMin),
+              end: instant(date, s.endMin),
+              startMin: s.startMin,
+              endMin: s.endMin,
+            })),
+          }))
+          .filter((d) => d.slots.length > 0)
+      : [];
+    return {
+      complaints: COMPLAINTS.map((c) => ({ ...c, departmentIds: [...c.departmentIds] })),
+      departments: DEPARTMENTS.map((d) => ({ ...d })),
+      doctors,
+      visitTypeChosen: store.id === VISIT_TYPE_CHOSEN_STORE,
+      visitTypes: VISIT_TYPE_OPTIONS.map((v) => ({ ...v })),
+    };
+  }
+
+  async searchPatients(query: string): Promise<PatientHit[]> {
+    const session = this.#signedIn();
+    if (!can(session, "book_appointment") && !can(session, "register_patient")) throw this.#error("forbidden");
+    const q = query.trim().toLowerCase();
+    if (!q) return [];
+    const digits = /^\d+$/.test(q);
+    return [...this.#patients.values()]
+      .filter((p) => (digits ? p.phone.includes(q) : p.name.includes(q) || p.initials.startsWith(q)))
+      .slice(0, 20)
+      .map((p) => ({ ...p }));
+  }
+
   async execute<N extends CommandName>(name: N, args: Commands[N]): Promise<Outcome> {
     const session = this.#signedIn();
     const a = args as Record<string, string>;
@@ -494,6 +624,15 @@ export class FakeBackend implements Backend {
         rec.history.push(this.#line(session, "cancel_request_rejected", null, null, reason));
         break;
       }
+      case "patient.create@1":
+        this.#createPatient(session, args as Commands["patient.create@1"]);
+        break;
+      case "booking.create@1":
+        this.#book(session, args as Commands["booking.create@1"]);
+        break;
+      case "appointment.reschedule@1":
+        this.#reschedule(session, args as Commands["appointment.reschedule@1"]);
+        break;
       default:
         throw this.#error("unknown_command");
     }
@@ -678,9 +817,172 @@ export class FakeBackend implements Backend {
     return actions;
   }
 
-  #overlay(a: BoardAppointment): BoardAppointment {
-    const rec = this.#records.get(a.id);
-    return rec ? { ...a, state: rec.state, sync: rec.sync, fee: feeState(rec.fee) } : a;
+  #boardOf(rec: AppointmentRecord): BoardAppointment {
+    return {
+      id: rec.id,
+      doctorId: rec.doctorId,
+      patientName: rec.patientName,
+      startMin: rec.startMin,
+      endMin: rec.endMin,
+      state: rec.state,
+      visitType: rec.visitType,
+      department: rec.department,
+      fee: feeState(rec.fee),
+      sync: rec.sync,
+    };
+  }
+
+  /** A store's appointments on a day: the generated ones, as changed by commands, and the booked or moved ones. */
+  #dayAppointments(store: StoreRef, date: string): BoardAppointment[] {
+    const today = this.#todayOf(store);
+    const generated = new Set<string>();
+    const result: BoardAppointment[] = [];
+    for (const a of this.#doctors(store.id).flatMap((d) => appointmentsOf(d, date, today))) {
+      generated.add(a.id);
+      const rec = this.#records.get(a.id);
+      if (!rec) result.push(a);
+      else if (rec.storeId === store.id && rec.date === date) result.push(this.#boardOf(rec));
+    }
+    for (const rec of this.#records.values()) {
+      if (rec.storeId === store.id && rec.date === date && !generated.has(rec.id)) result.push(this.#boardOf(rec));
+    }
+    return result;
+  }
+
+  #doctors(storeId: string): BoardDoctor[] {
+    return doctorsOf(storeId, this.#options.doctorCount ?? DOCTORS.length);
+  }
+
+  /** The doctor's free slots on a day: working slots no appointment holding its slot overlaps. */
+  #freeSlots(store: StoreRef, doctor: BoardDoctor, date: string) {
+    const taken = this.#dayAppointments(store, date).filter((a) => a.doctorId === doctor.id && holdsSlot(a.state));
+    return workingSlots(doctor.periods, doctor.slotMinutes).filter(
+      (s) => !taken.some((a) => a.startMin < s.endMin && s.startMin < a.endMin),
+    );
+  }
+
+  /** Local date and minutes of an instant in a store; rejects anything that is not an ISO instant. */
+  #local(store: StoreRef, iso: string, code: string): { date: string; minutes: number } {
+    const t = new Date(iso);
+    if (Number.isNaN(t.getTime())) throw this.#error(code);
+    return wallClock(t, store.timezone);
+  }
+
+  /** Checks that [start, end) is a free slot of `doctor`'s schedule; returns its local date and minutes. */
+  #place(store: StoreRef, doctor: BoardDoctor, start: string, end: string, movingId: string | null) {
+    const s = this.#local(store, start, "outside_schedule");
+    const e = this.#local(store, end, "outside_schedule");
+    const endMin = e.date === s.date ? e.minutes : e.minutes + 24 * 60;
+    const period = doctor.periods.find((p) => p.startMin <= s.minutes && endMin <= p.endMin);
+    if (!period || endMin <= s.minutes) throw this.#error("outside_schedule");
+    if ((s.minutes - period.startMin) % doctor.slotMinutes !== 0 || endMin - s.minutes !== doctor.slotMinutes) {
+      throw this.#error("not_on_slot_grid");
+    }
+    const clash = this.#dayAppointments(store, s.date).some(
+      (a) => a.doctorId === doctor.id && a.id !== movingId && holdsSlot(a.state) && a.startMin < endMin && s.minutes < a.endMin,
+    );
+    if (clash) throw this.#error("slot_conflict");
+    return { date: s.date, startMin: s.minutes, endMin };
+  }
+
+  #createPatient(session: Session, p: Commands["patient.create@1"]): void {
+    if (!can(session, "register_patient")) throw this.#error("forbidden");
+    const text = (value: string) => {
+      const t = value.trim();
+      if (!t) throw this.#error("empty_text");
+      if ([...t].length > MAX_TEXT) throw this.#error("text_too_long");
+      return t;
+    };
+    const phone = (value: string) => {
+      const digits = value.replace(/[\s-]/g, "");
+      if (!PHONE_RE.test(digits)) throw this.#error("invalid_phone");
+      return digits;
+    };
+    const name = text(p.name);
+    const today = this.#todayOf(FAKE_STORES.find((s) => s.id === session.storeId)!);
+    if (!isIsoDate(p.birth_date) || p.birth_date < "1900-01-01" || p.birth_date > today) throw this.#error("invalid_birth_date");
+    const digits = phone(p.phone);
+    if (p.guardian) {
+      text(p.guardian.name);
+      phone(p.guardian.phone);
+    }
+    if (this.#patients.has(p.patient_id)) throw this.#error("invalid_transition");
+    this.#patients.set(p.patient_id, { id: p.patient_id, name, initials: initialsOf(name), phone: digits, birthDate: p.birth_date });
+  }
+
+  #book(session: Session, b: Commands["booking.create@1"]): void {
+    if (!can(session, "book_appointment")) throw this.#error("forbidden");
+    const store = FAKE_STORES.find((s) => s.id === b.store_id);
+    if (!store) throw this.#error("store_not_found");
+    if (!worksIn(session, store.id)) throw this.#error("not_in_store");
+    if (this.#records.has(b.appointment_id)) throw this.#error("invalid_transition");
+    const patient = this.#patients.get(b.patient_id);
+    const department = DEPARTMENTS.find((d) => d.id === b.department_id);
+    const doctor = this.#doctors(store.id).find((d) => d.id === b.doctor_id);
+    if (!patient || !department || !doctor) throw this.#error("not_found");
+    if (!doctor.departments.includes(department.name)) throw this.#error("doctor_not_in_department");
+    if (b.fee && (!Number.isSafeInteger(b.fee.amount) || b.fee.amount < 0)) throw this.#error("invalid_amount");
+    const at = this.#place(store, doctor, b.start, b.end, null);
+    let visitType: string;
+    if (store.id === VISIT_TYPE_CHOSEN_STORE && b.visit_type !== null) {
+      const option = VISIT_TYPE_OPTIONS.find((v) => v.code === b.visit_type);
+      if (!option) throw this.#error("not_found");
+      visitType = option.name;
+    } else {
+      const seen = [...this.#records.values()].some((r) => r.patientId === patient.id && r.state === "completed");
+      visitType = seen ? "复诊" : "初诊";
+    }
+    const rec: AppointmentRecord = {
+      id: b.appointment_id,
+      storeId: store.id,
+      date: at.date,
+      doctorId: doctor.id,
+      doctorName: doctor.name,
+      department: department.name,
+      patientId: patient.id,
+      patientName: patient.name,
+      patientPhone: patient.phone,
+      startMin: at.startMin,
+      endMin: at.endMin,
+      state: "pending",
+      visitType,
+      sync: "pending",
+      fee: null,
+      history: [this.#line(session, "booked", null, "pending", null)],
+    };
+    if (b.fee && b.fee.amount > 0) {
+      const paid = b.fee.paid_with !== null;
+      rec.fee = {
+        id: b.fee.fee_id,
+        amountFen: b.fee.amount,
+        status: paid ? "charged" : "pending",
+        method: b.fee.paid_with,
+        paidAt: paid ? new Date(this.#now()).toISOString() : null,
+        receiptNo: paid ? this.#number("SJ", store.id) : null,
+        refund: null,
+        paidStoreId: paid ? store.id : null,
+        refundRequested: false,
+      };
+    }
+    this.#records.set(rec.id, rec);
+  }
+
+  #reschedule(session: Session, r: Commands["appointment.reschedule@1"]): void {
+    if (!can(session, "manage_appointment")) throw this.#error("forbidden");
+    const rec = this.#mine(session, r.appointment_id);
+    if (!PRE_CHECK_IN.includes(rec.state)) throw this.#error("invalid_transition");
+    const store = FAKE_STORES.find((s) => s.id === rec.storeId)!;
+    const doctor = this.#doctors(store.id).find((d) => d.id === (r.doctor_id ?? rec.doctorId));
+    if (!doctor) throw this.#error("not_found");
+    if (!doctor.departments.includes(rec.department)) throw this.#error("doctor_not_in_department");
+    const at = this.#place(store, doctor, r.start, r.end, rec.id);
+    rec.history.push(this.#line(session, "reschedule", null, null, null));
+    rec.doctorId = doctor.id;
+    rec.doctorName = doctor.name;
+    rec.date = at.date;
+    rec.startMin = at.startMin;
+    rec.endMin = at.endMin;
+    rec.sync = "pending";
   }
 
   /** An appointment of a store the user works in, or an error. */
@@ -720,7 +1022,8 @@ export class FakeBackend implements Backend {
   }
 
   #feeRecord(session: Session, feeId: string): AppointmentRecord {
-    const rec = feeId.startsWith("fee-") ? this.#mine(session, feeId.slice(4)) : null;
+    const booked = [...this.#records.values()].find((r) => r.fee?.id === feeId);
+    const rec = booked ? this.#mine(session, booked.id) : feeId.startsWith("fee-") ? this.#mine(session, feeId.slice(4)) : null;
     if (!rec?.fee || rec.fee.id !== feeId) throw this.#error("not_found");
     return rec;
   }

@@ -102,3 +102,17 @@ export function waited(iso: string, now: Date): { unit: "minutes" | "hours" | "d
   if (minutes < 48 * 60) return { unit: "hours", n: Math.floor(minutes / 60) };
   return { unit: "days", n: Math.floor(minutes / (24 * 60)) };
 }
+
+/** The instant (ISO UTC) of `minutes` after local midnight of calendar date `date` in IANA zone `timeZone`. */
+export function zonedInstant(date: string, minutes: number, timeZone: string): string {
+  const [y, mo, d] = utcDate(date).toISOString().slice(0, 10).split("-").map(Number) as [number, number, number];
+  const wanted = Date.UTC(y, mo - 1, d, 0, minutes);
+  let t = wanted;
+  // Two corrections settle the zone's offset (also across a DST change).
+  for (let i = 0; i < 2; i++) {
+    const wall = wallClock(new Date(t), timeZone);
+    const [wy, wm, wd] = wall.date.split("-").map(Number) as [number, number, number];
+    t += wanted - Date.UTC(wy, wm - 1, wd, 0, wall.minutes);
+  }
+  return new Date(t).toISOString();
+}

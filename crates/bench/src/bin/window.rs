@@ -1,0 +1,170 @@
+//! `make bench` (after building the release app): the real WebKit window at 60 doctors ×
+//! 40 appointments. Prints medians against the targets of the desk-app issue:
+//! data-to-painted ≤ 100 ms, start to a usable board ≤ 1.5 s, memory ≤ 1.5× a bare window.
+//! Needs tauri-driver and a display (run under xvfb-run on Linux).
+
+use std::path::PathBuf;
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use fantoccini::{Client, ClientBuilder, Locator};
+
+const DOCTORS: usize = 60;
+const PER_DOCTOR: usize = 40;
+
+struct Driver(Child);
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").arg("-TERM").arg(self.0.id().to_string()).status();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+async fn session(app: &str, data: &std::path::Path, bare: bool) -> (Driver, Client) {
+    let port = free_port();
+    let mut cmd = Command::new(std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into()));
+    cmd.args(["--port", &port.to_string(), "--native-port", &free_port().to_string()])
+        .env("CLINICDESK_DATA_DIR", data)
+        .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1");
+    if bare {
+        cmd.env("CLINICDESK_BARE_WINDOW", "1");
+    }
+    let driver = Driver(cmd.spawn().expect("tauri-driver (cargo install tauri-driver --version '^2' --locked)"));
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut caps = serde_json::Map::new();
+    caps.insert("tauri:options".into(), serde_json::json!({ "application": app }));
+    caps.insert("browserName".into(), serde_json::json!("wry"));
+    let client = ClientBuilder::native().capabilities(caps).connect(&format!("http://127.0.0.1:{port}")).await.expect("session");
+    (driver, client)
+}
+
+async fn wait_css(client: &Client, css: &str) {
+    while client.find(Locator::Css(css)).await.is_err() {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Milliseconds from a click on the day-navigation button `which` (0 = previous, last = next)
+/// until `expected` cards are in the DOM and a frame has been painted.
+async fn repaint_ms(client: &Client, which: &str, expected: usize) -> f64 {
+    let script = format!(
+        "const done = arguments[arguments.length - 1];
+         const buttons = document.querySelectorAll('.day-nav button');
+         const t0 = performance.now();
+         buttons[{which}].click();
+         const check = () => document.querySelectorAll('[data-testid=appointment]').length === {expected}
+             ? requestAnimationFrame(() => done(performance.now() - t0))
+             : requestAnimationFrame(check);
+         requestAnimationFrame(check);"
+    );
+    client.execute_async(&script, vec![]).await.expect("script").as_f64().expect("ms")
+}
+
+/// Resident memory of every process whose command name starts with one of `names` (the app and
+/// its WebKit helpers), in MiB: (RSS, PSS — shared pages counted once).
+fn memory(names: &[&str]) -> (f64, f64) {
+    let (mut rss, mut pss) = (0u64, 0u64);
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let path = entry.path();
+        let comm = std::fs::read_to_string(path.join("comm")).unwrap_or_default();
+        if !names.iter().any(|n| comm.trim().starts_with(n)) {
+            continue;
+        }
+        if let Ok(text) = std::fs::read_to_string(path.join("smaps_rollup")) {
+            for line in text.lines() {
+                let kb = |l: &str| l.split_whitespace().nth(1).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+                if line.starts_with("Rss:") {
+                    rss += kb(line);
+                } else if line.starts_with("Pss:") {
+                    pss += kb(line);
+                }
+            }
+        }
+    }
+    (rss as f64 / 1024.0, pss as f64 / 1024.0)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v[v.len() / 2]
+}
+
+#[tokio::main]
+async fn main() {
+    let app = std::env::args()
+        .nth(1)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/release/clinicdesk"));
+    let app = app.canonicalize().expect("build the release app first: cargo build --release --bin clinicdesk");
+    let app = app.to_string_lossy().into_owned();
+    let data = tempfile::tempdir().unwrap();
+    let today = clinicdesk_domain::slots::local_date(clinicdesk_domain::slots::DEFAULT_TZ, Utc::now());
+    {
+        let store = clinicdesk_store::open(&data.path().join("desk.sqlite3"), clinicdesk_store::OpenOptions::default()).await.unwrap();
+        let chain = clinicdesk_demo::big_store_day(11, DOCTORS, PER_DOCTOR, today);
+        store.import_chain(&chain.world, &chain.history, &chain.exams, &chain.corrections).await.unwrap();
+        store.set_password(None, chain.staff_password).await.unwrap();
+        let store_id = *chain.world.stores.keys().next().unwrap();
+        store.set_up_device(store_id, uuid::Uuid::now_v7()).await.unwrap();
+        store.close().await;
+    }
+    let cards = DOCTORS * PER_DOCTOR;
+    println!("ClinicDesk window benchmarks: {DOCTORS} doctors × {PER_DOCTOR} appointments, release app {app}");
+
+    let (mut start, mut signin, mut repaint, mut mem) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..5 {
+        let t0 = Instant::now();
+        let (driver, client) = session(&app, data.path(), false).await;
+        client.set_window_size(1920, 1080).await.unwrap();
+        wait_css(&client, "[data-testid=signin-login]").await;
+        start.push(t0.elapsed().as_secs_f64() * 1000.0);
+        client.find(Locator::Css("[data-testid=signin-login]")).await.unwrap().send_keys("front.bm01").await.unwrap();
+        client.find(Locator::Css("[data-testid=signin-password]")).await.unwrap().send_keys("demo1234").await.unwrap();
+        let t1 = Instant::now();
+        client.find(Locator::Css("[data-testid=signin-submit]")).await.unwrap().click().await.unwrap();
+        while client.find_all(Locator::Css("[data-testid=appointment]")).await.unwrap().len() != cards {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        signin.push(t1.elapsed().as_secs_f64() * 1000.0);
+        for _ in 0..5 {
+            repaint_ms(&client, "buttons.length - 1", 0).await;
+            repaint.push(repaint_ms(&client, "0", cards).await);
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        mem.push(memory(&["clinicdesk", "WebKitWebProces", "WebKitNetworkPr"]));
+        client.close().await.unwrap();
+        drop(driver);
+    }
+    let (_driver, bare) = session(&app, data.path(), true).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let bare_mem = memory(&["clinicdesk", "WebKitWebProces", "WebKitNetworkPr"]);
+    bare.close().await.unwrap();
+
+    let verdict = |v: f64, t: f64| if v <= t { "MET" } else { "MISSED" };
+    let r = median(repaint);
+    println!(
+        "board data-to-painted (click → IPC → query → {cards} cards painted)  median {r:>7.1} ms  target ≤ 100 ms: {}",
+        verdict(r, 100.0)
+    );
+    let s = median(start);
+    println!("start to sign-in screen (new window, release)                       median {s:>7.1} ms");
+    let si = median(signin);
+    println!("sign-in to a painted board                                          median {si:>7.1} ms");
+    println!(
+        "start to a usable board (the two above)                             median {:>7.1} ms  target ≤ 1500 ms: {}",
+        s + si,
+        verdict(s + si, 1500.0)
+    );
+    let rss = median(mem.iter().map(|m| m.0).collect());
+    let pss = median(mem.iter().map(|m| m.1).collect());
+    println!("memory, app + WebKit processes: RSS {rss:.0} MiB, PSS {pss:.0} MiB; bare window (same runtime, empty page): RSS {:.0} MiB, PSS {:.0} MiB", bare_mem.0, bare_mem.1);
+    let ratio = pss / bare_mem.1.max(1.0);
+    println!("memory ratio (PSS) {ratio:.2}×  target ≤ 1.5×: {}", verdict(ratio, 1.5));
+}
