@@ -23,6 +23,7 @@ struct Prepared {
     plain: Id,
     requested: Id,
     requested_patient: String,
+    spare_patient: (Id, String),
 }
 
 /// A desk of the demo clinic's dental store with three appointments of our own today.
@@ -83,8 +84,16 @@ async fn prepare(dir: &std::path::Path) -> Prepared {
         reason: "孩子发烧".into(),
     });
     store.execute(&device, &actor, &ask, Utc::now()).await.unwrap();
+    let spare = patients.next().unwrap();
     store.close().await;
-    Prepared { paid: paid.appointment_id, paid_fee, plain: plain.appointment_id, requested: requested.appointment_id, requested_patient }
+    Prepared {
+        paid: paid.appointment_id,
+        paid_fee,
+        plain: plain.appointment_id,
+        requested: requested.appointment_id,
+        requested_patient,
+        spare_patient: (spare.id, spare.name.clone()),
+    }
 }
 
 async fn reopen(dir: &std::path::Path) -> LocalStore {
@@ -207,4 +216,153 @@ async fn futures_texts(client: &fantoccini::Client) -> Vec<String> {
         out.push(item.text().await.unwrap_or_default());
     }
     out
+}
+
+/// Two bookings of one doctor in consecutive slots, with the slot after them free.
+async fn prepare_drag(dir: &std::path::Path) -> (Id, chrono::DateTime<Utc>, chrono::DateTime<Utc>, chrono::DateTime<Utc>) {
+    let store = clinicdesk_store::open(&dir.join("desk.sqlite3"), OpenOptions::default()).await.unwrap();
+    let today = slots::local_date(slots::DEFAULT_TZ, Utc::now());
+    let chain = clinicdesk_demo::generate(&clinicdesk_demo::DemoConfig { seed: 2026, size: 0.3, today });
+    store.import_chain(&chain.world, &chain.history, &chain.exams, &chain.corrections).await.unwrap();
+    store.set_password(None, chain.staff_password).await.unwrap();
+    let bj01 = chain.world.stores.values().find(|s| s.code == "BJ01").unwrap().clone();
+    let device = store.set_up_device(bj01.id, Uuid::now_v7()).await.unwrap();
+    let front = chain.world.staff.values().find(|s| s.login == "front.bj01").unwrap();
+    let actor = Actor::Staff { staff_id: front.id, name: front.name.clone(), role: front.role, store_ids: front.store_ids.clone() };
+    let options = store.booking_options(bj01.id, today, None).await.unwrap();
+    for dep in &options.departments {
+        let dep_id: Id = dep.id.parse().unwrap();
+        for doc in store.booking_options(bj01.id, today, Some(dep_id)).await.unwrap().doctors {
+            let s = &doc.slots;
+            let Some(i) = (0..s.len().saturating_sub(2)).find(|&i| s[i].end == s[i + 1].start && s[i + 1].end == s[i + 2].start) else {
+                continue;
+            };
+            let mut patients = chain.world.patients.values();
+            let mut ids = Vec::new();
+            for slot in &s[i..i + 2] {
+                let b = BookingCreate {
+                    appointment_id: Uuid::now_v7(),
+                    store_id: bj01.id,
+                    doctor_id: doc.id.parse().unwrap(),
+                    department_id: dep_id,
+                    patient_id: patients.next().unwrap().id,
+                    complaint_id: None,
+                    start: slot.start.parse().unwrap(),
+                    end: slot.end.parse().unwrap(),
+                    visit_type: None,
+                    source: Source::Desk,
+                    fee: None,
+                };
+                store.execute(&device, &actor, &Command::BookingCreate(b.clone()), Utc::now()).await.unwrap();
+                ids.push(b.appointment_id);
+            }
+            store.close().await;
+            return (ids[0], s[i].start.parse().unwrap(), s[i + 1].start.parse().unwrap(), s[i + 2].start.parse().unwrap());
+        }
+    }
+    panic!("no doctor with three free slots in a row today");
+}
+
+async fn start_of(dir: &std::path::Path, id: Id) -> i64 {
+    let store = reopen(dir).await;
+    let (s,): (i64,) =
+        sqlx::query_as("SELECT start_ts FROM appointments WHERE id = ?").bind(id.to_string()).fetch_one(store.pool()).await.unwrap();
+    store.close().await;
+    s
+}
+
+async fn drag(client: &fantoccini::Client, id: Id, dy: f64) {
+    use fantoccini::actions::{InputSource, MouseActions, PointerAction, MOUSE_BUTTON_LEFT};
+    let card = client.find(Locator::Css(&format!("[data-appointment-id='{id}']"))).await.unwrap();
+    let mouse = MouseActions::new("mouse".into())
+        .then(PointerAction::MoveToElement { element: card, duration: None, x: 0.0, y: 0.0 })
+        .then(PointerAction::Down { button: MOUSE_BUTTON_LEFT })
+        .then(PointerAction::MoveBy { duration: Some(Duration::from_millis(150)), x: 0.0, y: dy / 2.0 })
+        .then(PointerAction::MoveBy { duration: Some(Duration::from_millis(150)), x: 0.0, y: dy / 2.0 })
+        .then(PointerAction::Up { button: MOUSE_BUTTON_LEFT });
+    client.perform_actions(mouse).await.unwrap();
+    client.release_actions().await.unwrap();
+}
+
+#[tokio::test]
+async fn dragging_a_card_onto_a_taken_slot_is_refused_and_a_good_move_can_be_undone() {
+    if !cfg!(target_os = "linux") {
+        eprintln!("SKIPPED: tauri-driver drives the real window on Linux (WebKitGTK) only");
+        return;
+    }
+    let data = tempfile::tempdir().unwrap();
+    let (first, s0, s1, s2) = prepare_drag(data.path()).await;
+    let (_driver, client) = start(data.path()).await;
+    client.set_window_size(1920, 1080).await.unwrap();
+    sign_in(&client, "front.bj01", "demo1234").await;
+    let card = wait_for(&client, &format!("[data-appointment-id='{first}']"), Duration::from_secs(10)).await;
+    let (_, y0, _, h) = card.rectangle().await.unwrap();
+    assert!(h > 20.0 && y0 >= 0.0);
+    let slot_px = h; // one slot tall
+
+    // Onto the next slot, which the second booking holds: refused, the card stays.
+    drag(&client, first, slot_px).await;
+    wait_for(&client, "[data-testid=move-error]", Duration::from_secs(10)).await;
+    shoot(&client, "drag-conflict", 1920, 1080).await;
+    assert_eq!(start_of(data.path(), first).await, s0.timestamp(), "nothing moved ({s1})");
+
+    // Two slots down is free: moved, and 撤销 puts it back.
+    drag(&client, first, 2.0 * slot_px).await;
+    wait_for(&client, "[data-testid=undo]", Duration::from_secs(10)).await;
+    let started = std::time::Instant::now();
+    while start_of(data.path(), first).await != s2.timestamp() {
+        assert!(started.elapsed() < Duration::from_secs(10), "moved to the free slot");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    click(&client, "[data-testid=undo]").await;
+    let started = std::time::Instant::now();
+    while start_of(data.path(), first).await != s0.timestamp() {
+        assert!(started.elapsed() < Duration::from_secs(10), "undo restores the original time");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    client.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_patient_is_booked_from_an_empty_slot_then_checked_in_and_completed() {
+    if !cfg!(target_os = "linux") {
+        eprintln!("SKIPPED: tauri-driver drives the real window on Linux (WebKitGTK) only");
+        return;
+    }
+    let data = tempfile::tempdir().unwrap();
+    let p = prepare(data.path()).await;
+    let (_driver, client) = start(data.path()).await;
+    client.set_window_size(1920, 1080).await.unwrap();
+    sign_in(&client, "front.bj01", "demo1234").await;
+
+    click(&client, "[data-testid=empty-slot]").await;
+    wait_for(&client, "[data-testid=booking]", Duration::from_secs(10)).await;
+    let (patient_id, name) = &p.spare_patient;
+    wait_for(&client, "[data-testid=patient-search]", Duration::from_secs(5)).await.send_keys(name).await.unwrap();
+    click(&client, "[data-testid=patient-hit]").await;
+    let fee = wait_for(&client, "[data-testid=fee]", Duration::from_secs(5)).await;
+    fee.clear().await.unwrap();
+    fee.send_keys("25").await.unwrap();
+    client.find(Locator::Css("[data-testid=pay-with]")).await.unwrap().select_by_value("cash").await.unwrap();
+    shoot(&client, "booking", 1920, 1080).await;
+    shoot(&client, "booking", 1024, 768).await;
+    client.set_window_size(1920, 1080).await.unwrap();
+    click(&client, "[data-testid=booking-submit]").await;
+    wait_for(&client, "[data-testid=panel]", Duration::from_secs(10)).await;
+    click(&client, "[data-testid=action-check_in]").await;
+    wait_text(&client, "[data-testid=panel-state]", |t| t.contains("已签到"), Duration::from_secs(10)).await;
+    click(&client, "[data-testid=action-complete]").await;
+    wait_text(&client, "[data-testid=panel-state]", |t| t.contains("已完成"), Duration::from_secs(10)).await;
+    client.close().await.unwrap();
+
+    let store = reopen(data.path()).await;
+    let (state, amount, status, method): (String, i64, String, String) = sqlx::query_as(
+        "SELECT a.state, f.amount, f.status, f.method FROM appointments a JOIN fees f ON f.id = a.fee_id
+         WHERE a.patient_id = ? AND a.source = 'desk' ORDER BY a.created_at DESC LIMIT 1",
+    )
+    .bind(patient_id.to_string())
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    assert_eq!((state.as_str(), amount, status.as_str(), method.as_str()), ("completed", 2500, "charged", "cash"));
 }
