@@ -86,6 +86,23 @@ describe("TauriBackend desk commands", () => {
     ]);
   });
 
+  test("store_settings, doctor_week and the store commands send their arguments as Rust expects", async () => {
+    invokeMock.mockResolvedValue({});
+    const backend = new TauriBackend();
+    await backend.storeSettings("store-1");
+    await backend.doctorWeek("store-1", "doc-1", null);
+    await backend.doctorWeek("store-1", "doc-1", "2025-03-10");
+    await backend.execute("store.set_doctor_order@1", { store_id: "store-1", doctor_ids: ["doc-2", "doc-1"] });
+    await backend.execute("store.set_doctor_hidden@1", { store_id: "store-1", doctor_id: "doc-2", hidden: true });
+    expect(invokeMock.mock.calls).toEqual([
+      ["store_settings", { storeId: "store-1" }],
+      ["doctor_week", { storeId: "store-1", doctorId: "doc-1", from: null }],
+      ["doctor_week", { storeId: "store-1", doctorId: "doc-1", from: "2025-03-10" }],
+      ["execute", { name: "store.set_doctor_order@1", args: { store_id: "store-1", doctor_ids: ["doc-2", "doc-1"] } }],
+      ["execute", { name: "store.set_doctor_hidden@1", args: { store_id: "store-1", doctor_id: "doc-2", hidden: true } }],
+    ]);
+  });
+
   test("a refused command rejects with the backend's code and message", async () => {
     invokeMock.mockRejectedValueOnce({ code: "refund_first", message: "请先退费再取消预约。" });
     await expect(

@@ -8,6 +8,8 @@ import type { InboxItem } from "../bindings/InboxItem";
 import type { Outcome } from "../bindings/Outcome";
 import type { PatientHit } from "../bindings/PatientHit";
 import type { Session } from "../bindings/Session";
+import type { DoctorWeek } from "../bindings/DoctorWeek";
+import type { StoreSettings } from "../bindings/StoreSettings";
 import type { Locale } from "./i18n";
 
 /**
@@ -64,6 +66,12 @@ export type Commands = {
     /** Another doctor of the same department; null keeps the doctor. */
     doctor_id: string | null;
   };
+  /** The store's full doctor order; a doctor appended becomes listed. Manager only. */
+  "store.set_doctor_order@1": { store_id: string; doctor_ids: string[] };
+  /** Shown to or hidden from patients; never changes the order. Manager only. */
+  "store.set_doctor_hidden@1": { store_id: string; doctor_id: string; hidden: boolean };
+  /** Cancellation policy, visit-type mode and rules, capacity per slot (1–10). Manager only. */
+  "store.update_settings@1": { store_id: string; settings: StoreSettings };
 };
 export type CommandName = keyof Commands;
 
@@ -106,6 +114,12 @@ export interface Backend {
 
   /** Patients matching a name, phone digits or pinyin initials. */
   searchPatients(query: string): Promise<PatientHit[]>;
+
+  /** The store's settings (manager only). */
+  storeSettings(storeId: string): Promise<StoreSettings>;
+
+  /** Seven days of one doctor in a store from `from` (YYYY-MM-DD); null: this week's Monday. */
+  doctorWeek(storeId: string, doctorId: string, from: string | null): Promise<DoctorWeek>;
 }
 
 export function isBackendError(e: unknown): e is BackendError {
@@ -166,6 +180,14 @@ export class TauriBackend implements Backend {
 
   searchPatients(query: string): Promise<PatientHit[]> {
     return call<PatientHit[]>("search_patients", { query });
+  }
+
+  storeSettings(storeId: string): Promise<StoreSettings> {
+    return call<StoreSettings>("store_settings", { storeId });
+  }
+
+  doctorWeek(storeId: string, doctorId: string, from: string | null): Promise<DoctorWeek> {
+    return call<DoctorWeek>("doctor_week", { storeId, doctorId, from });
   }
 }
 
@@ -230,6 +252,14 @@ export class SessionGuard implements Backend {
 
   searchPatients(query: string): Promise<PatientHit[]> {
     return this.#guard(this.#inner.searchPatients(query));
+  }
+
+  storeSettings(storeId: string): Promise<StoreSettings> {
+    return this.#guard(this.#inner.storeSettings(storeId));
+  }
+
+  doctorWeek(storeId: string, doctorId: string, from: string | null): Promise<DoctorWeek> {
+    return this.#guard(this.#inner.doctorWeek(storeId, doctorId, from));
   }
 
   async #guard<T>(call: Promise<T>): Promise<T> {

@@ -24,9 +24,12 @@ import type { Role } from "../bindings/Role";
 import type { Session } from "../bindings/Session";
 import type { StoreRef } from "../bindings/StoreRef";
 import type { SyncState } from "../bindings/SyncState";
+import type { DoctorWeek } from "../bindings/DoctorWeek";
+import type { StoreSettings } from "../bindings/StoreSettings";
 import { NOT_SIGNED_IN, type Backend, type BackendError, type CommandName, type Commands } from "./backend";
 import { DEMO_PASSWORD } from "./demo";
-import { isIsoDate, wallClock } from "./format";
+import { isIsoDate, shiftDate, wallClock } from "./format";
+import { mondayOf } from "./week";
 import { DEFAULT_LOCALE, type Locale } from "./i18n";
 import { can, rolePermissions, worksIn } from "./permissions";
 import { holdsSlot, workingSlots } from "./slots";
@@ -89,6 +92,8 @@ const MESSAGES: Record<Locale, Record<string, string>> = {
     text_too_long: "内容太长。",
     invalid_phone: "手机号码无效，请输入 11 位手机号。",
     invalid_birth_date: "出生日期无效。",
+    invalid_setting: "设置无效：每个时段最多预约人数须为 1 到 10。",
+    duplicate_in_order: "医生排序无效：同一位医生不能出现两次。",
   },
   "zh-TW": {
     sign_in_failed: "帳號或密碼不正確。",
@@ -115,6 +120,8 @@ const MESSAGES: Record<Locale, Record<string, string>> = {
     text_too_long: "內容太長。",
     invalid_phone: "手機號碼無效，請輸入 11 位手機號碼。",
     invalid_birth_date: "出生日期無效。",
+    invalid_setting: "設定無效：每個時段最多預約人數須為 1 到 10。",
+    duplicate_in_order: "醫師排序無效：同一位醫師不能出現兩次。",
   },
   en: {
     sign_in_failed: "The login or password is not correct.",
@@ -141,6 +148,8 @@ const MESSAGES: Record<Locale, Record<string, string>> = {
     text_too_long: "This text is too long.",
     invalid_phone: "The phone number is not valid. Enter an 11-digit mobile number.",
     invalid_birth_date: "The birth date is not valid.",
+    invalid_setting: "Invalid setting: appointments per slot must be from 1 to 10.",
+    duplicate_in_order: "Invalid doctor order: a doctor cannot appear twice.",
   },
 };
 
@@ -185,6 +194,20 @@ const VISIT_TYPE_OPTIONS: ReadonlyArray<VisitTypeOption> = [
 ];
 /** The store whose desk picks the visit type; the others decide it by rules. */
 const VISIT_TYPE_CHOSEN_STORE = "store-haidian";
+
+/** Each fake store's settings until a manager changes them. */
+function defaultSettings(storeId: string): StoreSettings {
+  return {
+    cancellation_policy: storeId === "store-xinyi" ? "direct_before_check_in" : "request_only",
+    visit_type_mode: storeId === VISIT_TYPE_CHOSEN_STORE ? "patient_chooses" : "auto_by_rules",
+    visit_type_rules: [],
+    capacity_per_slot: 1,
+  };
+}
+
+function copySettings(s: StoreSettings): StoreSettings {
+  return { ...s, visit_type_rules: s.visit_type_rules.map((r) => ({ ...r })) };
+}
 
 const DEMO_PATIENTS: ReadonlyArray<PatientHit> = [
   { id: "patient-demo-1", name: "张晓明", initials: "zxm", phone: "13800138001", birthDate: "2015-06-01" },
@@ -402,6 +425,10 @@ export class FakeBackend implements Backend {
   readonly #patients = new Map<string, PatientHit>(DEMO_PATIENTS.map((p) => [p.id, { ...p }]));
   #deviceSeq = 0;
   #numberSeq = 0;
+  /** A store's doctor order and hidden doctors once a manager changed them; generated until then. */
+  readonly #orders = new Map<string, string[]>();
+  readonly #hidden = new Map<string, Set<string>>();
+  readonly #settings = new Map<string, StoreSettings>();
 
   constructor(options: FakeBackendOptions = {}) {
     this.#options = options;
@@ -452,7 +479,7 @@ export class FakeBackend implements Backend {
   }
 
   async boardDay(storeId: string | null, date: string | null): Promise<BoardDay> {
-    const { fail, doctorCount = DOCTORS.length } = this.#options;
+    const { fail } = this.#options;
     const session = this.#session;
     if (!session) throw this.#error(NOT_SIGNED_IN);
     if (!can(session, "view_board")) throw this.#error("forbidden");
@@ -464,7 +491,7 @@ export class FakeBackend implements Backend {
     const day = date ?? today;
     if (!isIsoDate(day)) throw this.#error("invalid_date");
 
-    const doctors = doctorsOf(store.id, doctorCount);
+    const doctors = this.#doctors(store.id);
     return {
       store: { ...store },
       stores: session.stores.map((s) => ({ ...s })),
@@ -558,7 +585,7 @@ export class FakeBackend implements Backend {
       complaints: COMPLAINTS.map((c) => ({ ...c, departmentIds: [...c.departmentIds] })),
       departments: DEPARTMENTS.map((d) => ({ ...d })),
       doctors,
-      visitTypeChosen: store.id === VISIT_TYPE_CHOSEN_STORE,
+      visitTypeChosen: this.#settingsOf(store.id).visit_type_mode === "patient_chooses",
       visitTypes: VISIT_TYPE_OPTIONS.map((v) => ({ ...v })),
     };
   }
@@ -633,11 +660,93 @@ export class FakeBackend implements Backend {
       case "appointment.reschedule@1":
         this.#reschedule(session, args as Commands["appointment.reschedule@1"]);
         break;
+      case "store.set_doctor_order@1":
+        this.#setOrder(session, args as Commands["store.set_doctor_order@1"]);
+        break;
+      case "store.set_doctor_hidden@1":
+        this.#setHidden(session, args as Commands["store.set_doctor_hidden@1"]);
+        break;
+      case "store.update_settings@1":
+        this.#updateSettings(session, args as Commands["store.update_settings@1"]);
+        break;
       default:
         throw this.#error("unknown_command");
     }
     this.#deviceSeq += 1;
     return { deviceSeq: this.#deviceSeq, mutationId: crypto.randomUUID(), warnings: [] };
+  }
+
+  async storeSettings(storeId: string): Promise<StoreSettings> {
+    const session = this.#signedIn();
+    if (!can(session, "edit_store_settings")) throw this.#error("forbidden");
+    this.#storeOf(session, storeId);
+    return copySettings(this.#settingsOf(storeId));
+  }
+
+  async doctorWeek(storeId: string, doctorId: string, from: string | null): Promise<DoctorWeek> {
+    const session = this.#signedIn();
+    if (!can(session, "view_board")) throw this.#error("forbidden");
+    const store = this.#storeOf(session, storeId);
+    const doctor = this.#doctors(store.id).find((d) => d.id === doctorId);
+    if (!doctor) throw this.#error("not_found");
+    const first = from ?? mondayOf(this.#todayOf(store));
+    if (!isIsoDate(first)) throw this.#error("invalid_date");
+    return {
+      store: { ...store },
+      doctorId: doctor.id,
+      doctorName: doctor.name,
+      doctorTitle: doctor.title,
+      dayStartMin: DAY_START,
+      dayEndMin: DAY_END,
+      days: Array.from({ length: 7 }, (_, i) => {
+        const date = shiftDate(first, i);
+        return {
+          date,
+          periods: doctor.periods.map((p) => ({ ...p })),
+          slotMinutes: doctor.slotMinutes,
+          appointments: this.#dayAppointments(store, date).filter((a) => a.doctorId === doctor.id),
+        };
+      }),
+    };
+  }
+
+  /** A store the signed-in user works in, or the error the backend gives. */
+  #storeOf(session: Session, storeId: string): StoreRef {
+    const store = FAKE_STORES.find((s) => s.id === storeId);
+    if (!store) throw this.#error("store_not_found");
+    if (!worksIn(session, store.id)) throw this.#error("not_in_store");
+    return store;
+  }
+
+  #settingsOf(storeId: string): StoreSettings {
+    return this.#settings.get(storeId) ?? defaultSettings(storeId);
+  }
+
+  #setOrder(session: Session, c: Commands["store.set_doctor_order@1"]): void {
+    if (!can(session, "edit_doctor_order")) throw this.#error("forbidden");
+    this.#storeOf(session, c.store_id);
+    if (new Set(c.doctor_ids).size !== c.doctor_ids.length) throw this.#error("duplicate_in_order");
+    const known = new Set(this.#generatedDoctors(c.store_id).map((d) => d.id));
+    if (!c.doctor_ids.every((id) => known.has(id))) throw this.#error("not_found");
+    this.#orders.set(c.store_id, [...c.doctor_ids]);
+  }
+
+  #setHidden(session: Session, c: Commands["store.set_doctor_hidden@1"]): void {
+    if (!can(session, "edit_doctor_order")) throw this.#error("forbidden");
+    this.#storeOf(session, c.store_id);
+    if (!this.#generatedDoctors(c.store_id).some((d) => d.id === c.doctor_id)) throw this.#error("not_found");
+    const hidden = new Set(this.#doctors(c.store_id).filter((d) => d.hiddenFromPatients).map((d) => d.id));
+    if (c.hidden) hidden.add(c.doctor_id);
+    else hidden.delete(c.doctor_id);
+    this.#hidden.set(c.store_id, hidden);
+  }
+
+  #updateSettings(session: Session, c: Commands["store.update_settings@1"]): void {
+    if (!can(session, "edit_store_settings")) throw this.#error("forbidden");
+    this.#storeOf(session, c.store_id);
+    const capacity = c.settings.capacity_per_slot;
+    if (!Number.isInteger(capacity) || capacity < 1 || capacity > 10) throw this.#error("invalid_setting");
+    this.#settings.set(c.store_id, copySettings(c.settings));
   }
 
   /** Test and demo hook: sets an appointment's state and how its fee was paid. */
@@ -849,8 +958,30 @@ export class FakeBackend implements Backend {
     return result;
   }
 
-  #doctors(storeId: string): BoardDoctor[] {
+  #generatedDoctors(storeId: string): BoardDoctor[] {
     return doctorsOf(storeId, this.#options.doctorCount ?? DOCTORS.length);
+  }
+
+  /**
+   * The store's doctors in its order (DOMAIN.md §2): the listed ones as the manager ordered them, then the
+   * others by name. Hidden is a separate flag.
+   */
+  #doctors(storeId: string): BoardDoctor[] {
+    const generated = this.#generatedDoctors(storeId);
+    const order = this.#orders.get(storeId);
+    const hidden = this.#hidden.get(storeId);
+    const withHidden = (d: BoardDoctor): BoardDoctor => (hidden ? { ...d, hiddenFromPatients: hidden.has(d.id) } : d);
+    if (!order) return generated.map(withHidden);
+    const byId = new Map(generated.map((d) => [d.id, d]));
+    const listed = order.flatMap((id) => {
+      const d = byId.get(id);
+      return d ? [{ ...withHidden(d), listed: true }] : [];
+    });
+    const rest = generated
+      .filter((d) => !order.includes(d.id))
+      .map((d) => ({ ...withHidden(d), listed: false }))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return [...listed, ...rest];
   }
 
   /** The doctor's free slots on a day: working slots no appointment holding its slot overlaps. */
@@ -924,7 +1055,7 @@ export class FakeBackend implements Backend {
     if (b.fee && (!Number.isSafeInteger(b.fee.amount) || b.fee.amount < 0)) throw this.#error("invalid_amount");
     const at = this.#place(store, doctor, b.start, b.end, null);
     let visitType: string;
-    if (store.id === VISIT_TYPE_CHOSEN_STORE && b.visit_type !== null) {
+    if (this.#settingsOf(store.id).visit_type_mode === "patient_chooses" && b.visit_type !== null) {
       const option = VISIT_TYPE_OPTIONS.find((v) => v.code === b.visit_type);
       if (!option) throw this.#error("not_found");
       visitType = option.name;
