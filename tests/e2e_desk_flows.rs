@@ -366,3 +366,45 @@ async fn a_patient_is_booked_from_an_empty_slot_then_checked_in_and_completed() 
     .unwrap();
     assert_eq!((state.as_str(), amount, status.as_str(), method.as_str()), ("completed", 2500, "charged", "cash"));
 }
+
+#[tokio::test]
+async fn a_manager_reorders_doctors_and_the_board_columns_follow() {
+    if !cfg!(target_os = "linux") {
+        eprintln!("SKIPPED: tauri-driver drives the real window on Linux (WebKitGTK) only");
+        return;
+    }
+    let data = tempfile::tempdir().unwrap();
+    prepare(data.path()).await;
+    let (_driver, client) = start(data.path()).await;
+    client.set_window_size(1920, 1080).await.unwrap();
+    sign_in(&client, "manager.bj01", "demo1234").await;
+    let names = |client: fantoccini::Client| async move {
+        let mut out = Vec::new();
+        for h in client.find_all(Locator::Css("[data-testid=doctor-header] .name")).await.unwrap() {
+            out.push(h.text().await.unwrap());
+        }
+        out
+    };
+    let before = names(client.clone()).await;
+    assert!(before.len() >= 3);
+
+    click(&client, "[data-testid=open-doctor-order]").await;
+    wait_for(&client, "[data-testid=doctor-order]", Duration::from_secs(10)).await;
+    shoot(&client, "doctor-order", 1920, 1080).await;
+    // Move the first doctor one place down, then save.
+    client.find_all(Locator::Css("[data-testid=order-down]")).await.unwrap()[0].click().await.unwrap();
+    click(&client, "[data-testid=order-save]").await;
+    wait_gone(&client, "[data-testid=doctor-order]", Duration::from_secs(10)).await;
+
+    let started = std::time::Instant::now();
+    loop {
+        let after = names(client.clone()).await;
+        if after.len() == before.len() && after[0] == before[1] && after[1] == before[0] {
+            assert_eq!(after[2..], before[2..], "the rest keep their places");
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "columns follow the new order: {before:?} → {after:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    client.close().await.unwrap();
+}
