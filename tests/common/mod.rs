@@ -73,9 +73,21 @@ pub fn screenshot_path(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots").join(name)
 }
 
-/// Clicks the first element matching `css`.
+/// Clicks the first element matching `css`, as a person would: scrolled into view first,
+/// and again if something (a toast, a re-render) was in the way.
 pub async fn click(client: &Client, css: &str) {
-    wait_for(client, css, Duration::from_secs(20)).await.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
+    let mut last = String::new();
+    for _ in 0..10 {
+        let el = wait_for(client, css, Duration::from_secs(20)).await;
+        let arg = serde_json::to_value(&el).expect("element as script argument");
+        let _ = client.execute("arguments[0].scrollIntoView({block: 'center', inline: 'center'})", vec![arg]).await;
+        match el.click().await {
+            Ok(()) => return,
+            Err(e) => last = format!("{e:?}"),
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    panic!("click {css}: {last}");
 }
 
 /// Signs in on the sign-in screen and waits for the board.
