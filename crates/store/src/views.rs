@@ -130,9 +130,8 @@ async fn fetch_appointments(
     // the driver costs several microseconds each. Fields are joined with U+001F and rows
     // with U+001E; typed text never holds control characters (the domain refuses them).
     let (packed,): (Option<String>,) = sqlx::query_as(
-        "SELECT group_concat(format('%s' || char(31) || '%s' || char(31) || '%s' || char(31) || '%d' || char(31) || '%d' || char(31)
-                    || '%s' || char(31) || '%s' || char(31) || '%s' || char(31) || '%s' || char(31) || '%s',
-                    id, doctor_id, patient_name, start_ts, end_ts, state, visit_type, department_id, fee_state, sync_state), char(30))
+        "SELECT group_concat(format(?5, id, doctor_id, patient_name, start_ts, end_ts, state, visit_type, department_id, fee_state, sync_state),
+                             char(30))
          FROM appointments
          WHERE store_id = ?1 AND start_ts >= ?2 AND start_ts < ?3 AND doctor_id = COALESCE(?4, doctor_id)",
     )
@@ -140,6 +139,7 @@ async fn fetch_appointments(
     .bind(from)
     .bind(to)
     .bind(doctor_id)
+    .bind(BOARD_ROW_FORMAT)
     .fetch_one(&mut *conn)
     .await?;
     let departments: HashMap<String, String> = sqlx::query_as::<_, (String, String)>("SELECT id, name FROM departments WHERE store_id = ?")
@@ -149,25 +149,35 @@ async fn fetch_appointments(
         .into_iter()
         .collect();
     let corrupt = || StoreError::Corrupt("board row".into());
+    // Local midnights of the days asked for. On a day of 24 hours (no clock change) the local
+    // minute is plain arithmetic; on a day with a change, the time zone converts each instant.
+    let midnights: Vec<i64> = (0..=days).map(|d| ts(slots::to_utc(tz, first + Duration::days(d), NaiveTime::MIN))).collect();
+    let local_minute = |day: usize, at: i64| -> u32 {
+        let (m0, m1) = (midnights[day], midnights[day + 1]);
+        if at >= m1 {
+            24 * 60
+        } else if m1 - m0 == 86_400 {
+            ((at - m0) / 60) as u32
+        } else {
+            minutes(from_ts(at).with_timezone(&tz).time())
+        }
+    };
     let mut rows = Vec::new();
     for line in packed.as_deref().unwrap_or("").split('\u{1e}').filter(|l| !l.is_empty()) {
-        let f: Vec<&str> = line.split('\u{1f}').collect();
-        let [id, doctor_id, patient_name, start_ts, end_ts, state, code, department_id, fee_state, sync_state] = f[..] else {
-            return Err(corrupt());
-        };
+        let mut f = line.split('\u{1f}');
+        let mut next = || f.next().ok_or_else(corrupt);
+        let (id, doctor_id, patient_name, start_ts, end_ts) = (next()?, next()?, next()?, next()?, next()?);
+        let (state, code, department_id, fee_state, sync_state) = (next()?, next()?, next()?, next()?, next()?);
         let start_ts: i64 = start_ts.parse().map_err(|_| corrupt())?;
+        let end_ts: i64 = end_ts.parse().map_err(|_| corrupt())?;
         rows.push((start_ts, id, doctor_id, patient_name, end_ts, state, code, department_id, fee_state, sync_state));
     }
     rows.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
     let mut out: Vec<Vec<BoardAppointment>> = (0..days).map(|_| Vec::new()).collect();
     for (start_ts, id, doctor_id, patient_name, end_ts, state, code, department_id, fee_state, sync_state) in rows {
-        let start = from_ts(start_ts).with_timezone(&tz);
-        let end = from_ts(end_ts.parse().map_err(|_| corrupt())?).with_timezone(&tz);
-        let day = start.date_naive();
-        let Some(slot) = usize::try_from((day - first).num_days()).ok().and_then(|i| out.get_mut(i)) else {
+        let Some(day) = (0..days as usize).find(|&d| midnights[d] <= start_ts && start_ts < midnights[d + 1]) else {
             continue;
         };
-        let end_min = if end.date_naive() > day { 24 * 60 } else { minutes(end.time()) };
         let fee = match fee_state {
             "refunded" => FeeState::Refunded,
             "paid" => FeeState::Paid,
@@ -179,12 +189,12 @@ async fn fetch_appointments(
             "attention" => SyncState::Attention,
             _ => SyncState::Confirmed,
         };
-        slot.push(BoardAppointment {
+        out[day].push(BoardAppointment {
             id: id.to_string(),
             doctor_id: doctor_id.to_string(),
             patient_name: patient_name.to_string(),
-            start_min: minutes(start.time()),
-            end_min,
+            start_min: local_minute(day, start_ts),
+            end_min: local_minute(day, end_ts),
             state: AppointmentState::parse(state).ok_or_else(corrupt)?,
             visit_type: visit_names.get(code).cloned().unwrap_or_else(|| code.to_string()),
             department: departments.get(department_id).cloned().unwrap_or_default(),
@@ -194,6 +204,9 @@ async fn fetch_appointments(
     }
     Ok(out)
 }
+
+/// One board card as SQLite's format() writes it: fields joined by U+001F.
+const BOARD_ROW_FORMAT: &str = "%s\u{1f}%s\u{1f}%s\u{1f}%d\u{1f}%d\u{1f}%s\u{1f}%s\u{1f}%s\u{1f}%s\u{1f}%s";
 
 fn minutes(t: NaiveTime) -> u32 {
     t.hour() * 60 + t.minute()

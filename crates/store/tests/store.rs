@@ -232,6 +232,11 @@ async fn the_board_shows_the_stores_doctor_order_with_unlisted_doctors_last() {
         assert_eq!(board.appointments.len(), expected_count, "{}", store.name);
         assert!(board.appointments.iter().all(|a| board.doctors.iter().any(|x| x.id == a.doctor_id)));
         assert!(board.appointments.iter().all(|a| a.start_min < a.end_min && a.end_min <= board.day_end_min));
+        // Cards sit at the appointment's local wall-clock time.
+        for card in &board.appointments {
+            let local = w.appointments[&card.id.parse::<Id>().unwrap()].start.with_timezone(&tz);
+            assert_eq!(card.start_min, chrono::Timelike::hour(&local) * 60 + chrono::Timelike::minute(&local), "{}", card.id);
+        }
         let open = w.requests.values().filter(|r| r.store_id == store.id && r.status == RequestStatus::Open).count();
         assert_eq!(board.open_requests as usize, open);
     }
