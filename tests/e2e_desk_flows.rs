@@ -145,6 +145,7 @@ async fn reception_checks_in_refunds_then_cancels_and_answers_the_inbox() {
     client.set_window_size(1024, 768).await.unwrap();
     click(&client, "[data-testid=open-inbox]").await;
     wait_for(&client, "[data-testid=inbox-item]", Duration::from_secs(10)).await;
+    shoot(&client, "inbox", 1920, 1080).await;
     shoot(&client, "inbox", 1024, 768).await;
     let before = client.find_all(Locator::Css("[data-testid=inbox-item]")).await.unwrap().len();
     let mut ours = None;
