@@ -26,29 +26,44 @@ struct Prepared {
     spare_patient: (Id, String),
 }
 
-/// A desk of the demo clinic's dental store with three appointments of our own today.
-async fn prepare(dir: &std::path::Path) -> Prepared {
+/// The demo clinic's dental store (BJ01) as this desk, signed-in-able with the demo password,
+/// with its receptionist as the actor and every free slot of today by department and doctor.
+struct Desk {
+    store: LocalStore,
+    device: Device,
+    actor: Actor,
+    chain: clinicdesk_demo::DemoChain,
+    store_id: Id,
+    free: Vec<(Id, Id, Vec<clinicdesk_store::booking::SlotOption>)>,
+}
+
+async fn demo_desk(dir: &std::path::Path) -> Desk {
     let store = clinicdesk_store::open(&dir.join("desk.sqlite3"), OpenOptions::default()).await.unwrap();
     let today = slots::local_date(slots::DEFAULT_TZ, Utc::now());
     let chain = clinicdesk_demo::generate(&clinicdesk_demo::DemoConfig { seed: 2026, size: 0.3, today });
     store.import_chain(&chain.world, &chain.history, &chain.exams, &chain.corrections).await.unwrap();
     store.set_password(None, chain.staff_password).await.unwrap();
-    let bj01 = chain.world.stores.values().find(|s| s.code == "BJ01").unwrap().clone();
-    let device: Device = store.set_up_device(bj01.id, Uuid::now_v7()).await.unwrap();
+    let store_id = chain.world.stores.values().find(|s| s.code == "BJ01").unwrap().id;
+    let device = store.set_up_device(store_id, Uuid::now_v7()).await.unwrap();
     let front = chain.world.staff.values().find(|s| s.login == "front.bj01").unwrap();
     let actor = Actor::Staff { staff_id: front.id, name: front.name.clone(), role: front.role, store_ids: front.store_ids.clone() };
-
-    // Three free slots today, from the booking path itself.
     let mut free = Vec::new();
-    let options = store.booking_options(bj01.id, today, None).await.unwrap();
-    for dep in &options.departments {
+    for dep in store.booking_options(store_id, today, None).await.unwrap().departments {
         let dep_id: Id = dep.id.parse().unwrap();
-        for doc in store.booking_options(bj01.id, today, Some(dep_id)).await.unwrap().doctors {
-            for s in doc.slots {
-                free.push((dep_id, doc.id.parse::<Id>().unwrap(), s.start.parse().unwrap(), s.end.parse().unwrap()));
-            }
+        for doc in store.booking_options(store_id, today, Some(dep_id)).await.unwrap().doctors {
+            free.push((dep_id, doc.id.parse().unwrap(), doc.slots));
         }
     }
+    Desk { store, device, actor, chain, store_id, free }
+}
+
+/// A desk of the demo clinic's dental store with three appointments of our own today.
+async fn prepare(dir: &std::path::Path) -> Prepared {
+    let Desk { store, device, actor, chain, store_id, free: by_doctor } = demo_desk(dir).await;
+    let free: Vec<(Id, Id, chrono::DateTime<Utc>, chrono::DateTime<Utc>)> = by_doctor
+        .iter()
+        .flat_map(|(dep, doc, slots)| slots.iter().map(|s| (*dep, *doc, s.start.parse().unwrap(), s.end.parse().unwrap())))
+        .collect();
     assert!(free.len() >= 3, "the demo store has free slots today");
     let mut patients = chain.world.patients.values().filter(|p| p.name.chars().count() == 3);
     let mut book = |i: usize, fee: Option<NewFee>| {
@@ -57,7 +72,7 @@ async fn prepare(dir: &std::path::Path) -> Prepared {
         (
             BookingCreate {
                 appointment_id: Uuid::now_v7(),
-                store_id: bj01.id,
+                store_id,
                 doctor_id,
                 department_id,
                 patient_id: patient.id,
@@ -221,45 +236,32 @@ async fn futures_texts(client: &fantoccini::Client) -> Vec<String> {
 
 /// Two bookings of one doctor in consecutive slots, with the slot after them free.
 async fn prepare_drag(dir: &std::path::Path) -> (Id, chrono::DateTime<Utc>, chrono::DateTime<Utc>, chrono::DateTime<Utc>) {
-    let store = clinicdesk_store::open(&dir.join("desk.sqlite3"), OpenOptions::default()).await.unwrap();
-    let today = slots::local_date(slots::DEFAULT_TZ, Utc::now());
-    let chain = clinicdesk_demo::generate(&clinicdesk_demo::DemoConfig { seed: 2026, size: 0.3, today });
-    store.import_chain(&chain.world, &chain.history, &chain.exams, &chain.corrections).await.unwrap();
-    store.set_password(None, chain.staff_password).await.unwrap();
-    let bj01 = chain.world.stores.values().find(|s| s.code == "BJ01").unwrap().clone();
-    let device = store.set_up_device(bj01.id, Uuid::now_v7()).await.unwrap();
-    let front = chain.world.staff.values().find(|s| s.login == "front.bj01").unwrap();
-    let actor = Actor::Staff { staff_id: front.id, name: front.name.clone(), role: front.role, store_ids: front.store_ids.clone() };
-    let options = store.booking_options(bj01.id, today, None).await.unwrap();
-    for dep in &options.departments {
-        let dep_id: Id = dep.id.parse().unwrap();
-        for doc in store.booking_options(bj01.id, today, Some(dep_id)).await.unwrap().doctors {
-            let s = &doc.slots;
-            let Some(i) = (0..s.len().saturating_sub(2)).find(|&i| s[i].end == s[i + 1].start && s[i + 1].end == s[i + 2].start) else {
-                continue;
+    let Desk { store, device, actor, chain, store_id, free } = demo_desk(dir).await;
+    for (dep_id, doctor_id, s) in &free {
+        let Some(i) = (0..s.len().saturating_sub(2)).find(|&i| s[i].end == s[i + 1].start && s[i + 1].end == s[i + 2].start) else {
+            continue;
+        };
+        let mut patients = chain.world.patients.values();
+        let mut ids = Vec::new();
+        for slot in &s[i..i + 2] {
+            let b = BookingCreate {
+                appointment_id: Uuid::now_v7(),
+                store_id,
+                doctor_id: *doctor_id,
+                department_id: *dep_id,
+                patient_id: patients.next().unwrap().id,
+                complaint_id: None,
+                start: slot.start.parse().unwrap(),
+                end: slot.end.parse().unwrap(),
+                visit_type: None,
+                source: Source::Desk,
+                fee: None,
             };
-            let mut patients = chain.world.patients.values();
-            let mut ids = Vec::new();
-            for slot in &s[i..i + 2] {
-                let b = BookingCreate {
-                    appointment_id: Uuid::now_v7(),
-                    store_id: bj01.id,
-                    doctor_id: doc.id.parse().unwrap(),
-                    department_id: dep_id,
-                    patient_id: patients.next().unwrap().id,
-                    complaint_id: None,
-                    start: slot.start.parse().unwrap(),
-                    end: slot.end.parse().unwrap(),
-                    visit_type: None,
-                    source: Source::Desk,
-                    fee: None,
-                };
-                store.execute(&device, &actor, &Command::BookingCreate(b.clone()), Utc::now()).await.unwrap();
-                ids.push(b.appointment_id);
-            }
-            store.close().await;
-            return (ids[0], s[i].start.parse().unwrap(), s[i + 1].start.parse().unwrap(), s[i + 2].start.parse().unwrap());
+            store.execute(&device, &actor, &Command::BookingCreate(b.clone()), Utc::now()).await.unwrap();
+            ids.push(b.appointment_id);
         }
+        store.close().await;
+        return (ids[0], s[i].start.parse().unwrap(), s[i + 1].start.parse().unwrap(), s[i + 2].start.parse().unwrap());
     }
     panic!("no doctor with three free slots in a row today");
 }

@@ -194,11 +194,7 @@ impl LocalStore {
                 reason: h.reason,
             })
             .collect();
-        let sync = match row.try_get::<&str, _>("sync_state")? {
-            "pending" => SyncState::Pending,
-            "attention" => SyncState::Attention,
-            _ => SyncState::Confirmed,
-        };
+        let sync = SyncState::from_column(row.try_get("sync_state")?);
         Ok(AppointmentDetail {
             id: appt.id.to_string(),
             store_id: appt.store_id.to_string(),

@@ -63,6 +63,17 @@ pub enum SyncState {
     Attention,
 }
 
+impl SyncState {
+    /// From `appointments.sync_state`.
+    pub fn from_column(s: &str) -> SyncState {
+        match s {
+            "pending" => SyncState::Pending,
+            "attention" => SyncState::Attention,
+            _ => SyncState::Confirmed,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -184,11 +195,7 @@ async fn fetch_appointments(
             "pending" => FeeState::Pending,
             _ => FeeState::None,
         };
-        let sync = match sync_state {
-            "pending" => SyncState::Pending,
-            "attention" => SyncState::Attention,
-            _ => SyncState::Confirmed,
-        };
+        let sync = SyncState::from_column(sync_state);
         out[day].push(BoardAppointment {
             id: id.to_string(),
             doctor_id: doctor_id.to_string(),
