@@ -1,7 +1,8 @@
 # ClinicDesk — the two commands the README promises, and their parts.
 #   make run    start the desk app on the embedded default (demo clinic loaded on first start)
 #   make test   run every test: UI type check and unit tests, all Rust crates
-.PHONY: run test ui bench bindings
+#   make server start the central server on the embedded default (demo chain loaded on first start)
+.PHONY: run test ui bench bindings server
 
 ui/node_modules: ui/package-lock.json
 	npm --prefix ui ci --no-audit --no-fund
@@ -12,6 +13,9 @@ ui: ui/node_modules
 
 run: ui
 	cargo run --release --bin clinicdesk
+
+server:
+	cargo run --release -p clinicdesk-server
 
 test: ui
 	npm --prefix ui run check

@@ -23,5 +23,7 @@ export default defineConfig({
   },
   test: {
     include: ["src/**/*.test.ts"],
+    // The whole-app tests click through several screens; on a busy 2-core machine one can take over 5 s.
+    testTimeout: 20_000,
   },
 });

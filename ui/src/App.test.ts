@@ -31,14 +31,53 @@ describe("board with 60 doctors", () => {
     const grid = await screen.findByTestId("board-grid");
     expect(grid.style.gridTemplateColumns).toBe("64px repeat(60, minmax(140px, 1fr))");
     expect(grid.style.minWidth).toBe(`${64 + 60 * 140}px`);
-    expect(screen.getAllByTestId("doctor-column")).toHaveLength(60);
   });
 
-  test("draws a card for every appointment of the day", async () => {
+  // jsdom lays nothing out: the board takes the window (1024 × 768) as its viewport.
+  test("only the doctor columns in view, plus one, are drawn; each in its own grid column", async () => {
     const { backend } = setup({ doctorCount: 60 });
     const expected = await backend.boardDay(null, null);
     await screen.findByTestId("board-grid");
-    expect(screen.getAllByTestId("appointment")).toHaveLength(expected.appointments.length);
+    const columns = screen.getAllByTestId("doctor-column");
+    // (1024 − 64) / 140 → 7 columns in view, and one more on the right.
+    expect(columns.map((c) => c.dataset.doctorId)).toEqual(expected.doctors.slice(0, 8).map((d) => d.id));
+    expect(columns.map((c) => c.style.gridColumn)).toEqual(["2", "3", "4", "5", "6", "7", "8", "9"]);
+  });
+
+  test("a day of more than 600 cards draws only the cards near the viewport, and says how many the day has", async () => {
+    const { backend } = setup({ doctorCount: 60 });
+    const expected = await backend.boardDay(null, null);
+    const board = await screen.findByTestId("board");
+    expect(board.dataset.loadedDay).toBe(TODAY);
+    expect(board.dataset.cardCount).toBe(String(expected.appointments.length));
+    expect(expected.appointments.length).toBeGreaterThan(600);
+    const drawn = screen.getAllByTestId("appointment");
+    expect(drawn.length).toBeGreaterThan(0);
+    expect(drawn.length).toBeLessThan(expected.appointments.length / 4);
+  });
+
+  test("scrolling sideways draws the columns that come into view and drops those that left", async () => {
+    const { backend } = setup({ doctorCount: 60 });
+    const expected = await backend.boardDay(null, null);
+    const board = await screen.findByTestId("board");
+    board.scrollLeft = 140 * 30;
+    await fireEvent.scroll(board);
+    const ids = screen.getAllByTestId("doctor-column").map((c) => c.dataset.doctorId);
+    expect(ids).toEqual(expected.doctors.slice(29, 38).map((d) => d.id));
+  });
+
+  test("arrow keys onto a card of a column not drawn scroll it into view, draw it and focus it", async () => {
+    const { backend } = setup({ doctorCount: 60 });
+    const expected = await backend.boardDay(null, null);
+    const board = await screen.findByTestId("board");
+    const last = expected.doctors[7]!.id;
+    await waitFor(() => expect(board.querySelector(`[data-doctor-id="${last}"] [data-nav-key]`)).not.toBeNull());
+    const from = board.querySelector<HTMLElement>(`[data-doctor-id="${last}"] [data-nav-key]`)!;
+    from.focus();
+    await fireEvent.keyDown(from, { key: "ArrowRight" });
+    const focused = document.activeElement as HTMLElement;
+    expect(focused.closest<HTMLElement>('[data-testid="doctor-column"]')!.dataset.doctorId).toBe(expected.doctors[8]!.id);
+    expect(board.scrollLeft).toBeGreaterThan(0);
   });
 });
 

@@ -169,6 +169,32 @@ describe("booking dialog", () => {
   });
 });
 
+describe("week view booking", () => {
+  test("booking from an empty slot of a day in the week view preselects that day, the doctor and the time", async () => {
+    await setup();
+    await fireEvent.click((await screen.findAllByTestId("open-week"))[0]!);
+    const view = await screen.findByTestId("week-view");
+    const thursday = "2025-03-13";
+    const day = await waitFor(() => {
+      const el = view.querySelector<HTMLElement>(`[data-testid="doctor-column"][data-column-key="${thursday}"]`);
+      if (!el) throw new Error("week not drawn yet");
+      return el;
+    });
+    const slot = within(day).getAllByTestId("empty-slot")[1]!;
+    const startMin = Number(slot.dataset.startMin);
+    await fireEvent.click(slot);
+
+    const dialog = await screen.findByTestId("booking");
+    expect((within(dialog).getByTestId("booking-date") as HTMLInputElement).value).toBe(thursday);
+    await waitFor(() => expect(within(dialog).getByRole("button", { pressed: true, name: /王建国/ })).toBeDefined());
+    await waitFor(() =>
+      expect(within(dialog).getAllByTestId("slot").filter((b) => b.getAttribute("aria-pressed") === "true").map((b) => b.textContent?.trim())).toEqual([
+        formatClock(startMin),
+      ]),
+    );
+  });
+});
+
 describe("reschedule by drag", () => {
   const PX_PER_MIN = 3; // the fake's shortest slot is 15 min → 44 px touch target → 3 px/min
   const GRID_START = 480;
@@ -251,6 +277,56 @@ describe("reschedule by drag", () => {
     const restored = await backend.appointmentDetail(moving.id);
     expect(restored).toMatchObject({ start: before.start, end: before.end, doctorId: doc(1) });
     expect(restored.history.map((h) => h.action).slice(-2)).toEqual(["reschedule", "reschedule"]);
+  });
+
+  /** The week view of 王建国 (doctor 1), Monday TODAY to Sunday. */
+  async function openWeekOfDoctorOne(): Promise<HTMLElement> {
+    await fireEvent.click((await screen.findAllByTestId("open-week"))[0]!);
+    const view = await screen.findByTestId("week-view");
+    await waitFor(() => expect(within(view).getAllByTestId("doctor-column")).toHaveLength(7));
+    return view;
+  }
+  const weekDay = (view: HTMLElement, date: string) => view.querySelector<HTMLElement>(`[data-testid="doctor-column"][data-column-key="${date}"]`)!;
+
+  test("in the week view a card dragged to another day moves there, and undo brings it back", async () => {
+    const backend = new FakeBackend({ today: TODAY, login: "front.bj01", clock: () => NOW });
+    const { moving } = await twoOfDoctorOne(backend);
+    render(App, { backend, clock });
+    const view = await openWeekOfDoctorOne();
+    const card = await findCard(moving.id);
+    const before = await backend.appointmentDetail(moving.id);
+    const wednesday = "2025-03-12";
+    const free = Number(within(weekDay(view, wednesday)).getAllByTestId("empty-slot").at(-1)!.dataset.startMin);
+    fakeLayout();
+
+    await drag(card, 2, free);
+
+    expect((await screen.findByTestId("undo-toast")).textContent).toContain(moving.patientName);
+    expect((await backend.appointmentDetail(moving.id)).start).toBe(zonedInstant(wednesday, free, TZ));
+    await waitFor(() => expect(within(weekDay(view, wednesday)).queryByTestId("drag-ghost")).toBeNull());
+    await waitFor(() => expect(weekDay(view, wednesday).querySelector(`[data-appointment-id="${moving.id}"]`)).not.toBeNull());
+
+    await fireEvent.click(screen.getByTestId("undo"));
+    await waitFor(() => expect(screen.queryByTestId("undo-toast")).toBeNull());
+    expect(await backend.appointmentDetail(moving.id)).toMatchObject({ start: before.start, end: before.end, doctorId: doc(1) });
+    await waitFor(() => expect(weekDay(view, TODAY).querySelector(`[data-appointment-id="${moving.id}"]`)).not.toBeNull());
+  });
+
+  test("in the week view a drop onto a taken slot shows slot_conflict and the card stays", async () => {
+    const backend = new FakeBackend({ today: TODAY, login: "front.bj01", clock: () => NOW });
+    const { moving, taken } = await twoOfDoctorOne(backend);
+    render(App, { backend, clock });
+    await openWeekOfDoctorOne();
+    const card = await findCard(moving.id);
+    const before = await backend.appointmentDetail(moving.id);
+    fakeLayout();
+
+    await drag(card, 0, taken.startMin);
+
+    expect((await screen.findByTestId("move-error")).textContent).toContain("该时段已被预约，请选择其他时段。");
+    expect(screen.queryByTestId("undo")).toBeNull();
+    expect((await backend.appointmentDetail(moving.id)).start).toBe(before.start);
+    expect(screen.queryByTestId("panel")).toBeNull();
   });
 
   test("the panel's 改约 form moves the appointment to an offered slot (keyboard alternative)", async () => {

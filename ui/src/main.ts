@@ -8,11 +8,13 @@ import { FakeBackend } from "./lib/fakeBackend";
 import { loadSavedLocale } from "./lib/i18n.svelte";
 
 const tauri = inTauri();
+/** In a plain browser, `?doctors=60` gives each fake store that many doctors (to try the board at scale). */
+const doctorCount = Number(new URLSearchParams(location.search).get("doctors")) || undefined;
 
 export default mount(App, {
   target: document.getElementById("app")!,
   props: {
-    backend: tauri ? new TauriBackend() : new FakeBackend(),
+    backend: tauri ? new TauriBackend() : new FakeBackend({ doctorCount }),
     demo: !tauri,
     locale: loadSavedLocale(),
   },

@@ -98,6 +98,54 @@ describe("store settings", () => {
   });
 });
 
+describe("visit-type rules", () => {
+  test("rules are added, reordered and removed; problems show next to the field and block saving; saved rules reach the backend", async () => {
+    const backend = await desk("manager.bj01");
+    await fireEvent.click(screen.getByTestId("open-settings"));
+    const panel = await screen.findByTestId("settings");
+    const editor = await within(panel).findByTestId("visit-rules");
+    const rows = () => within(editor).queryAllByTestId("rule-row");
+    expect(rows()).toHaveLength(0);
+    expect(within(editor).getByTestId("rules-fallback").textContent).toContain("初诊");
+
+    // Rule 1: 牙痛 → 检查, but no visit type chosen yet.
+    await fireEvent.click(within(editor).getByTestId("rule-add"));
+    const complaint = within(rows()[0]!).getByTestId("rule-complaint") as HTMLSelectElement;
+    await waitFor(() => expect(document.activeElement).toBe(complaint));
+    await fireEvent.change(complaint, { target: { value: "cc-tooth" } });
+    await fireEvent.click(within(panel).getByTestId("settings-save"));
+    const missing = within(rows()[0]!).getByTestId("rule-error");
+    expect(missing.dataset.field).toBe("visitType");
+    expect(missing.textContent).toBe("请选择就诊类型。");
+    expect((await backend.storeSettings(STORE)).visit_type_rules).toEqual([]);
+    await fireEvent.change(within(rows()[0]!).getByTestId("rule-visit-type"), { target: { value: "exam" } });
+    expect(within(rows()[0]!).queryByTestId("rule-error")).toBeNull();
+
+    // Rule 2 (any complaint, returning patients → 复诊), then moved to the top; a third, covered by it, is refused.
+    await fireEvent.click(within(editor).getByTestId("rule-add"));
+    await fireEvent.change(within(rows()[1]!).getByTestId("rule-previous"), { target: { value: "return" } });
+    await fireEvent.change(within(rows()[1]!).getByTestId("rule-visit-type"), { target: { value: "return" } });
+    await fireEvent.click(within(rows()[1]!).getByTestId("rule-up"));
+    expect((within(rows()[0]!).getByTestId("rule-visit-type") as HTMLSelectElement).value).toBe("return");
+    await fireEvent.click(within(editor).getByTestId("rule-add"));
+    await fireEvent.change(within(rows()[2]!).getByTestId("rule-complaint"), { target: { value: "cc-fever" } });
+    await fireEvent.change(within(rows()[2]!).getByTestId("rule-previous"), { target: { value: "return" } });
+    await fireEvent.change(within(rows()[2]!).getByTestId("rule-visit-type"), { target: { value: "treatment" } });
+    await fireEvent.click(within(panel).getByTestId("settings-save"));
+    expect(within(rows()[2]!).getByTestId("rule-error").textContent).toContain("规则 1 已包含这种情况");
+    expect(within(panel).getByTestId("settings-error").textContent).toBe("请先修正规则中标出的问题。");
+    await fireEvent.click(within(rows()[2]!).getByTestId("rule-remove"));
+    expect(rows()).toHaveLength(2);
+
+    await fireEvent.click(within(panel).getByTestId("settings-save"));
+    await within(panel).findByTestId("settings-saved");
+    expect((await backend.storeSettings(STORE)).visit_type_rules).toEqual([
+      { complaint_id: null, department_id: null, has_previous_visit: true, visit_type: "return" },
+      { complaint_id: "cc-tooth", department_id: null, has_previous_visit: null, visit_type: "exam" },
+    ]);
+  });
+});
+
 describe("filters", () => {
   test("by department, then by doctor, the columns shown follow; all again shows every column", async () => {
     await desk("front.bj01");

@@ -2,6 +2,8 @@
 //! to the raw SQLite figure for the same rows, so the ratio shows our layers' overhead.
 //! Medians and p99 over many runs; these machines are noisy, so read medians.
 
+mod eye;
+
 use std::time::{Duration, Instant};
 
 use chrono::{Duration as Days, NaiveDate, NaiveTime, Utc};
@@ -63,6 +65,10 @@ async fn main() {
         chain.world.patients.len(),
         ms(started.elapsed())
     );
+    if std::env::var_os("BENCH_KEEP").is_some() {
+        let _ = std::fs::remove_file("/tmp/bench-keep.sqlite3");
+        sqlx::query("VACUUM INTO '/tmp/bench-keep.sqlite3'").execute(store.pool()).await.expect("keep");
+    }
     let store_row = chain.world.stores.values().next().expect("store");
     let store_id = store_row.id;
 
@@ -200,4 +206,5 @@ async fn main() {
     let raw_med = percentile(&mut raw_insert, 0.5);
     report(&format!("booking.create + outbox ({n} commands)"), "p99   ", percentile(&mut cmd_times, 0.99), Some(10.0), Some(raw_p99));
     report("booking.create + outbox", "median", percentile(&mut cmd_times, 0.5), None, Some(raw_med));
+    eye::run();
 }

@@ -22,7 +22,8 @@ pub fn hash_password(password: &str) -> String {
     Argon2::default().hash_password(password.as_bytes(), &salt).expect("argon2 with default parameters").to_string()
 }
 
-fn verify(password: &str, hash: &str) -> bool {
+/// Whether `password` matches the PHC-form Argon2 hash (desk and server sign-in).
+pub fn verify(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
 }
 

@@ -12,13 +12,15 @@ mod demo;
 pub mod detail;
 mod error;
 mod exec;
+pub mod eyes;
 mod load;
+mod raw;
 pub mod views;
 mod write;
 
 pub use db::{open, OpenOptions};
 pub use error::StoreError;
-pub use exec::{Device, Executed, OutboxRow};
+pub use exec::{payload_hash, Device, Executed, OutboxRow};
 
 use sqlx::SqlitePool;
 

@@ -10,7 +10,7 @@ use clinicdesk_domain::slots;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
-use crate::{from_ts, id_str, parse_id, ts, LocalStore, StoreError};
+use crate::{from_ts, id_str, parse_id, raw, ts, LocalStore, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -136,23 +136,6 @@ async fn fetch_appointments(
             .await?
             .into_iter()
             .collect();
-    // One row built inside SQLite from the appointments table alone (patient name and fee
-    // state are kept on it by the write path): moving thousands of rows one by one through
-    // the driver costs several microseconds each. Fields are joined with U+001F and rows
-    // with U+001E; typed text never holds control characters (the domain refuses them).
-    let (packed,): (Option<String>,) = sqlx::query_as(
-        "SELECT group_concat(format(?5, id, doctor_id, patient_name, start_ts, end_ts, state, visit_type, department_id, fee_state, sync_state),
-                             char(30))
-         FROM appointments
-         WHERE store_id = ?1 AND start_ts >= ?2 AND start_ts < ?3 AND doctor_id = COALESCE(?4, doctor_id)",
-    )
-    .bind(store_id)
-    .bind(from)
-    .bind(to)
-    .bind(doctor_id)
-    .bind(BOARD_ROW_FORMAT)
-    .fetch_one(&mut *conn)
-    .await?;
     let departments: HashMap<String, String> = sqlx::query_as::<_, (String, String)>("SELECT id, name FROM departments WHERE store_id = ?")
         .bind(store_id)
         .fetch_all(&mut *conn)
@@ -173,56 +156,73 @@ async fn fetch_appointments(
             minutes(from_ts(at).with_timezone(&tz).time())
         }
     };
-    let mut rows = Vec::new();
-    for line in packed.as_deref().unwrap_or("").split('\u{1e}').filter(|l| !l.is_empty()) {
-        let mut f = line.split('\u{1f}');
-        let mut next = || f.next().ok_or_else(corrupt);
-        let (id, doctor_id, patient_name, start_ts, end_ts) = (next()?, next()?, next()?, next()?, next()?);
-        let (state, code, department_id, fee_state, sync_state) = (next()?, next()?, next()?, next()?, next()?);
-        let start_ts: i64 = start_ts.parse().map_err(|_| corrupt())?;
-        let end_ts: i64 = end_ts.parse().map_err(|_| corrupt())?;
-        rows.push((start_ts, id, doctor_id, patient_name, end_ts, state, code, department_id, fee_state, sync_state));
-    }
-    rows.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
-    let mut out: Vec<Vec<BoardAppointment>> = (0..days).map(|_| Vec::new()).collect();
-    for (start_ts, id, doctor_id, patient_name, end_ts, state, code, department_id, fee_state, sync_state) in rows {
+    // The rows come from the appointments table alone (patient name and fee state are kept on
+    // it by the write path), stepped through SQLite directly: thousands of rows through the
+    // driver's worker thread cost more than the query itself.
+    let mut rows: Vec<(usize, i64, BoardAppointment)> = Vec::new();
+    let mut binds = vec![raw::Bind::Text(store_id), raw::Bind::Int(from), raw::Bind::Int(to)];
+    let sql = match doctor_id {
+        Some(d) => {
+            binds.push(raw::Bind::Text(d));
+            "SELECT id, doctor_id, patient_name, start_ts, end_ts, state, visit_type, department_id, fee_state, sync_state
+             FROM appointments WHERE store_id = ?1 AND start_ts >= ?2 AND start_ts < ?3 AND doctor_id = ?4"
+        }
+        None => {
+            "SELECT id, doctor_id, patient_name, start_ts, end_ts, state, visit_type, department_id, fee_state, sync_state
+             FROM appointments WHERE store_id = ?1 AND start_ts >= ?2 AND start_ts < ?3"
+        }
+    };
+    raw::for_each(conn, sql, &binds, |r| {
+        let start_ts = r.int(3);
         let Some(day) = (0..days as usize).find(|&d| midnights[d] <= start_ts && start_ts < midnights[d + 1]) else {
-            continue;
+            return Ok(());
         };
-        let fee = match fee_state {
+        let code = r.text(6);
+        let fee = match r.text(8) {
             "refunded" => FeeState::Refunded,
             "paid" => FeeState::Paid,
             "pending" => FeeState::Pending,
             _ => FeeState::None,
         };
-        let sync = SyncState::from_column(sync_state);
-        out[day].push(BoardAppointment {
-            id: id.to_string(),
-            doctor_id: doctor_id.to_string(),
-            patient_name: patient_name.to_string(),
-            start_min: local_minute(day, start_ts),
-            end_min: local_minute(day, end_ts),
-            state: AppointmentState::parse(state).ok_or_else(corrupt)?,
-            visit_type: visit_names.get(code).cloned().unwrap_or_else(|| code.to_string()),
-            department: departments.get(department_id).cloned().unwrap_or_default(),
-            fee,
-            sync,
-        });
+        rows.push((
+            day,
+            start_ts,
+            BoardAppointment {
+                id: r.text(0).to_string(),
+                doctor_id: r.text(1).to_string(),
+                patient_name: r.text(2).to_string(),
+                start_min: local_minute(day, start_ts),
+                end_min: local_minute(day, r.int(4)),
+                state: AppointmentState::parse(r.text(5)).ok_or_else(corrupt)?,
+                visit_type: visit_names.get(code).cloned().unwrap_or_else(|| code.to_string()),
+                department: departments.get(r.text(7)).cloned().unwrap_or_default(),
+                fee,
+                sync: SyncState::from_column(r.text(9)),
+            },
+        ));
+        Ok(())
+    })
+    .await?;
+    rows.sort_unstable_by(|a, b| (a.1, &a.2.id).cmp(&(b.1, &b.2.id)));
+    let mut out: Vec<Vec<BoardAppointment>> = (0..days).map(|_| Vec::new()).collect();
+    for (day, _, card) in rows {
+        out[day].push(card);
     }
     Ok(out)
 }
-
-/// One board card as SQLite's format() writes it: fields joined by U+001F.
-const BOARD_ROW_FORMAT: &str = "%s\u{1f}%s\u{1f}%s\u{1f}%d\u{1f}%d\u{1f}%s\u{1f}%s\u{1f}%s\u{1f}%s\u{1f}%s";
 
 fn minutes(t: NaiveTime) -> u32 {
     t.hour() * 60 + t.minute()
 }
 
+async fn stores(conn: &mut sqlx::SqliteConnection) -> Result<Vec<StoreRef>, StoreError> {
+    let rows = sqlx::query("SELECT id, name, timezone FROM stores ORDER BY code").fetch_all(&mut *conn).await?;
+    rows.iter().map(|r| Ok(StoreRef { id: r.try_get("id")?, name: r.try_get("name")?, timezone: r.try_get("timezone")? })).collect()
+}
+
 impl LocalStore {
     pub async fn stores(&self) -> Result<Vec<StoreRef>, StoreError> {
-        let rows = sqlx::query("SELECT id, name, timezone FROM stores ORDER BY code").fetch_all(&self.pool).await?;
-        rows.iter().map(|r| Ok(StoreRef { id: r.try_get("id")?, name: r.try_get("name")?, timezone: r.try_get("timezone")? })).collect()
+        stores(&mut *self.pool.acquire().await?).await
     }
 
     /// One store's day: doctors in the store's order with their working periods, and every
@@ -339,9 +339,10 @@ impl LocalStore {
             lo = lo.min(a.start_min);
             hi = hi.max(a.end_min);
         }
+        let stores = stores(&mut conn).await?;
         drop(conn);
         Ok(BoardDay {
-            stores: self.stores().await?,
+            stores,
             store: StoreRef { id: sid, name: store.name, timezone: store.timezone },
             date: date_s,
             today: today.to_string(),

@@ -93,6 +93,7 @@ const MESSAGES: Record<Locale, Record<string, string>> = {
     invalid_phone: "手机号码无效，请输入 11 位手机号。",
     invalid_birth_date: "出生日期无效。",
     invalid_setting: "设置无效：每个时段最多预约人数须为 1 到 10。",
+    invalid_visit_type: "就诊类型“{code}”无效，请从列表中选择。",
     duplicate_in_order: "医生排序无效：同一位医生不能出现两次。",
   },
   "zh-TW": {
@@ -121,6 +122,7 @@ const MESSAGES: Record<Locale, Record<string, string>> = {
     invalid_phone: "手機號碼無效，請輸入 11 位手機號碼。",
     invalid_birth_date: "出生日期無效。",
     invalid_setting: "設定無效：每個時段最多預約人數須為 1 到 10。",
+    invalid_visit_type: "就診類型「{code}」無效，請從列表中選擇。",
     duplicate_in_order: "醫師排序無效：同一位醫師不能出現兩次。",
   },
   en: {
@@ -149,6 +151,7 @@ const MESSAGES: Record<Locale, Record<string, string>> = {
     invalid_phone: "The phone number is not valid. Enter an 11-digit mobile number.",
     invalid_birth_date: "The birth date is not valid.",
     invalid_setting: "Invalid setting: appointments per slot must be from 1 to 10.",
+    invalid_visit_type: "Visit type “{code}” is not valid; pick one from the list.",
     duplicate_in_order: "Invalid doctor order: a doctor cannot appear twice.",
   },
 };
@@ -746,6 +749,9 @@ export class FakeBackend implements Backend {
     this.#storeOf(session, c.store_id);
     const capacity = c.settings.capacity_per_slot;
     if (!Number.isInteger(capacity) || capacity < 1 || capacity > 10) throw this.#error("invalid_setting");
+    // As the domain: every rule names a visit type the chain knows.
+    const unknown = c.settings.visit_type_rules.find((r) => !VISIT_TYPE_OPTIONS.some((v) => v.code === r.visit_type));
+    if (unknown) throw this.#error("invalid_visit_type", { code: unknown.visit_type });
     this.#settings.set(c.store_id, copySettings(c.settings));
   }
 

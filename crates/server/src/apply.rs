@@ -1,0 +1,390 @@
+//! Applying one command authoritatively: one write transaction that takes the tenant's
+//! next `server_seq` first (on PostgreSQL the counter's row lock then orders the tenant's
+//! writers until commit; on SQLite `BEGIN IMMEDIATE` does), loads exactly the rows the
+//! handler reads, runs `clinicdesk_domain::commands::handle`, writes every change back as a
+//! document stamped with that `server_seq`, and appends the command to the log with its
+//! one durable outcome. A rejected command is logged too, and changes nothing else.
+//!
+//! A provider refund the command decides is written in the same transaction as a `pending`
+//! `provider_refunds` row; `apply_and_pay` sends it after commit (`pay.rs`). Desks and
+//! patients both come in as a `Principal`: a desk is held to its store, a patient acts as
+//! `Actor::Patient` and the handlers' own checks decide.
+
+use chrono::{DateTime, Utc};
+use clinicdesk_domain::commands::{handle, Command, Ctx};
+use clinicdesk_domain::fees::Origin;
+use clinicdesk_domain::model::*;
+use clinicdesk_domain::roles::Actor;
+use clinicdesk_domain::world::{Change, Effects, World};
+use clinicdesk_domain::{DomainError, Lang};
+use serde::{Deserialize, Serialize};
+use sqlx::AnyConnection;
+
+use crate::auth::DeviceAuth;
+use crate::db::Db;
+use crate::docs::{self, id_str, ts, upsert, Doc, WriteError};
+use crate::loader::{command_store, Loader};
+use crate::pay;
+use crate::{lanes, ServerError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutcomeKind {
+    Applied,
+    AppliedWithWarning,
+    Rejected,
+}
+
+impl OutcomeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutcomeKind::Applied => "applied",
+            OutcomeKind::AppliedWithWarning => "applied_with_warning",
+            OutcomeKind::Rejected => "rejected",
+        }
+    }
+    fn parse(s: &str) -> OutcomeKind {
+        match s {
+            "applied" => OutcomeKind::Applied,
+            "applied_with_warning" => OutcomeKind::AppliedWithWarning,
+            _ => OutcomeKind::Rejected,
+        }
+    }
+}
+
+/// The one durable outcome of a command.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CommandOutcome {
+    pub outcome: OutcomeKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    pub server_seq: i64,
+    /// Warning codes of an `applied_with_warning` command.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+    /// For `slot_conflict`: `{"taken_by": [appointment ids]}`, the booking(s) that hold the slot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<serde_json::Value>,
+    /// True when this answers a repeated `mutation_id` (nothing was applied again).
+    #[serde(default)]
+    pub replayed: bool,
+}
+
+/// A command as a desk submits it.
+#[derive(Debug, Clone)]
+pub struct Submission {
+    pub command: Command,
+    pub mutation_id: Id,
+    pub device_seq: Option<i64>,
+}
+
+/// Who submits a command: a signed-in desk, or a patient through the patient app.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub tenant_id: Id,
+    /// The `commands.device_id` it is logged under (a desk's device id, or `patient:…`).
+    pub device_id: String,
+    /// The only store it may act in (a desk's); None: the handler's own checks decide (patients).
+    pub store_id: Option<Id>,
+    pub actor: Actor,
+    /// The `commands.actor_staff_id` it is logged under (a staff id, or `patient:<id>`).
+    pub actor_id: String,
+}
+
+impl DeviceAuth {
+    pub fn principal(&self) -> Principal {
+        Principal {
+            tenant_id: self.tenant_id,
+            device_id: id_str(self.device_id),
+            store_id: Some(self.store_id),
+            actor: self.actor(),
+            actor_id: id_str(self.staff.id),
+        }
+    }
+}
+
+/// The desk's outbox hash: desk and server must hash a payload the same way.
+pub use clinicdesk_store::payload_hash;
+
+type LoggedRow = (String, i64, String, String, Option<String>, Option<String>, Option<String>);
+
+/// The logged outcome of a mutation id, if it was processed before.
+async fn logged(conn: &mut AnyConnection, mutation_id: Id) -> Result<Option<LoggedRow>, ServerError> {
+    Ok(sqlx::query_as("SELECT tenant_id, server_seq, payload_hash, outcome, code, message, detail FROM commands WHERE mutation_id = $1")
+        .bind(id_str(mutation_id))
+        .fetch_optional(&mut *conn)
+        .await?)
+}
+
+fn replay(row: LoggedRow, device: &Principal, hash: &str) -> Result<CommandOutcome, ServerError> {
+    let (tenant, seq, prev_hash, outcome, code, message, detail) = row;
+    if tenant != id_str(device.tenant_id) || prev_hash != hash {
+        return Err(ServerError::MutationReused);
+    }
+    let kind = OutcomeKind::parse(&outcome);
+    let (code, warnings) = match kind {
+        OutcomeKind::AppliedWithWarning => (None, code.map(|c| c.split(',').map(str::to_string).collect()).unwrap_or_default()),
+        _ => (code, Vec::new()),
+    };
+    Ok(CommandOutcome {
+        outcome: kind,
+        code,
+        message,
+        server_seq: seq,
+        warnings,
+        detail: detail.and_then(|d| serde_json::from_str(&d).ok()),
+        replayed: true,
+    })
+}
+
+/// The tenant's next server_seq. Its row stays locked until this transaction ends.
+async fn next_seq(conn: &mut AnyConnection, tenant: Id) -> Result<i64, ServerError> {
+    let (seq,): (i64,) = sqlx::query_as(
+        "INSERT INTO tenant_seq (tenant_id, seq) VALUES ($1, 1) ON CONFLICT (tenant_id) DO UPDATE SET seq = tenant_seq.seq + 1 RETURNING seq",
+    )
+    .bind(id_str(tenant))
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(seq)
+}
+
+/// Applies (or rejects) one command from a signed-in desk at the server's `now`.
+pub async fn apply(db: &Db, device: &DeviceAuth, sub: &Submission, lang: Lang, now: DateTime<Utc>) -> Result<CommandOutcome, ServerError> {
+    apply_as(db, &device.principal(), sub, lang, now).await
+}
+
+/// Applies a command, then sends the provider refunds it decided (also when it is a repeat
+/// whose refunds a crash or an outage left unsent: the same out_refund_no again).
+pub async fn apply_and_pay(
+    db: &Db,
+    provider: &dyn pay::PaymentProvider,
+    who: &Principal,
+    sub: &Submission,
+    lang: Lang,
+    now: DateTime<Utc>,
+) -> Result<(CommandOutcome, Vec<pay::ProviderRefund>), ServerError> {
+    let outcome = apply_as(db, who, sub, lang, now).await?;
+    let refunds = match (&sub.command, outcome.outcome) {
+        (Command::RefundOnline(_) | Command::PatientCancel(_), OutcomeKind::Applied | OutcomeKind::AppliedWithWarning) => {
+            pay::send_for_mutation(db, provider, sub.mutation_id).await?
+        }
+        _ => Vec::new(),
+    };
+    Ok((outcome, refunds))
+}
+
+/// Applies (or rejects) one command from `device` (a desk or a patient) at the server's `now`.
+pub async fn apply_as(
+    db: &Db,
+    device: &Principal,
+    sub: &Submission,
+    lang: Lang,
+    now: DateTime<Utc>,
+) -> Result<CommandOutcome, ServerError> {
+    let command = &sub.command;
+    let args = command.args();
+    let hash = payload_hash(command.name(), &args);
+    {
+        let mut conn = db.pool().acquire().await?;
+        if let Some(row) = logged(&mut conn, sub.mutation_id).await? {
+            return replay(row, device, &hash);
+        }
+    }
+    // A write that a constraint refuses is retried as a rejection in a fresh transaction.
+    let mut forced: Option<DomainError> = None;
+    loop {
+        let mut w = db.begin_write().await?;
+        let conn: &mut AnyConnection = &mut w.tx;
+        let seq = next_seq(conn, device.tenant_id).await?;
+        if let Some(row) = logged(conn, sub.mutation_id).await? {
+            return replay(row, device, &hash);
+        }
+        if let Some(ds) = sub.device_seq {
+            let used: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM commands WHERE device_id = $1 AND device_seq = $2")
+                .bind(&device.device_id)
+                .bind(ds)
+                .fetch_optional(&mut *conn)
+                .await?;
+            if used.is_some() {
+                return Err(ServerError::DeviceSeqReused);
+            }
+        }
+        let actor = device.actor.clone();
+        let ctx = Ctx { actor: actor.clone(), now, mutation_id: sub.mutation_id, origin: Origin::Server, serial: format!("SRV-{seq}") };
+        let (world, result) = match forced.take() {
+            Some(e) => (World::default(), Err(e)),
+            None => {
+                let mut loader = Loader::new(&mut *conn, device.tenant_id);
+                loader.for_command(&actor, command).await?;
+                let world = loader.world;
+                let result = match command_store(&world, command) {
+                    Some(store) if device.store_id.is_some_and(|own| own != store) => Err(DomainError::NotInStore { store_id: store }),
+                    _ => handle(&world, &ctx, command),
+                };
+                (world, result)
+            }
+        };
+        let (kind, code, message, detail, warnings) = match result {
+            Ok(effects) => match write_effects(conn, device.tenant_id, seq, &world, &effects).await {
+                Ok(()) => {
+                    for change in &effects.changes {
+                        if let Change::Refund(r) = change {
+                            if r.kind == RefundKind::Provider {
+                                let fee =
+                                    world.fees.get(&r.fee_id).ok_or_else(|| ServerError::Corrupt("refund of an unloaded fee".into()))?;
+                                pay::record_pending(conn, device.tenant_id, sub.mutation_id, fee, r, now).await?;
+                            }
+                        }
+                    }
+                    let warnings: Vec<String> = effects.warnings.iter().map(|w| w.code.clone()).collect();
+                    if warnings.is_empty() {
+                        (OutcomeKind::Applied, None, None, None, warnings)
+                    } else {
+                        (OutcomeKind::AppliedWithWarning, Some(warnings.join(",")), None, None, warnings)
+                    }
+                }
+                Err(WriteError::Conflict(e)) => {
+                    tracing::warn!(command = command.name(), code = e.code(), "a database constraint refused the effects");
+                    drop(w);
+                    forced = Some(e);
+                    continue;
+                }
+                Err(WriteError::Server(e)) => return Err(e),
+            },
+            Err(e) => {
+                let detail = match &e {
+                    DomainError::SlotConflict { taken_by } => Some(serde_json::json!({ "taken_by": taken_by })),
+                    _ => None,
+                };
+                (OutcomeKind::Rejected, Some(e.code().to_string()), Some(e.message(lang)), detail, Vec::new())
+            }
+        };
+        sqlx::query(
+            "INSERT INTO commands (tenant_id, server_seq, device_id, device_seq, mutation_id, payload_hash, name, args, actor_staff_id,
+               outcome, code, message, detail, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        )
+        .bind(id_str(device.tenant_id))
+        .bind(seq)
+        .bind(&device.device_id)
+        .bind(sub.device_seq)
+        .bind(id_str(sub.mutation_id))
+        .bind(&hash)
+        .bind(command.name())
+        .bind(args.to_string())
+        .bind(&device.actor_id)
+        .bind(kind.as_str())
+        .bind(code.clone())
+        .bind(message.clone())
+        .bind(detail.as_ref().map(|d| d.to_string()))
+        .bind(ts(now))
+        .execute(&mut *conn)
+        .await?;
+        w.commit().await?;
+        tracing::info!(
+            command = command.name(),
+            outcome = kind.as_str(),
+            code = code.as_deref().unwrap_or(""),
+            server_seq = seq,
+            device = %device.device_id,
+            mutation = %sub.mutation_id,
+            "command"
+        );
+        let code = if kind == OutcomeKind::AppliedWithWarning { None } else { code };
+        return Ok(CommandOutcome { outcome: kind, code, message, server_seq: seq, warnings, detail, replayed: false });
+    }
+}
+
+fn capacity(world: &World, store_id: Id) -> u8 {
+    world.stores.get(&store_id).map(|s| s.settings.capacity_per_slot).unwrap_or(1)
+}
+
+/// Writes a handler's effects as documents stamped with `seq`.
+pub async fn write_effects(conn: &mut AnyConnection, tenant: Id, seq: i64, world: &World, fx: &Effects) -> Result<(), WriteError> {
+    for change in &fx.changes {
+        match change {
+            Change::Patient(p) => {
+                upsert(conn, tenant, seq, &Doc::patient(p)).await?;
+                sqlx::query("DELETE FROM patient_guardians WHERE patient_id = $1 AND tenant_id = $2")
+                    .bind(id_str(p.id))
+                    .bind(id_str(tenant))
+                    .execute(&mut *conn)
+                    .await?;
+                for g in &p.guardian_ids {
+                    sqlx::query("INSERT INTO patient_guardians (tenant_id, patient_id, guardian_id) VALUES ($1, $2, $3)")
+                        .bind(id_str(tenant))
+                        .bind(id_str(p.id))
+                        .bind(id_str(*g))
+                        .execute(&mut *conn)
+                        .await?;
+                }
+            }
+            Change::Guardian(g) => upsert(conn, tenant, seq, &Doc::guardian(g)).await?,
+            Change::Appointment(a) => {
+                upsert(conn, tenant, seq, &Doc::appointment(a)).await?;
+                lanes::place(conn, tenant, a, capacity(world, a.store_id)).await?;
+                lanes::completed_visit(conn, tenant, a).await?;
+            }
+            Change::Fee(f) => upsert(conn, tenant, seq, &Doc::fee(f)).await?,
+            Change::Refund(r) => insert_refund(conn, tenant, seq, world, r).await?,
+            Change::Request(r) => upsert(conn, tenant, seq, &Doc::request(r)).await?,
+            Change::DoctorOrder(o) => upsert(conn, tenant, seq, &Doc::doctor_order(o)).await?,
+            Change::StoreSettings { store_id, settings } => {
+                let mut store =
+                    world.stores.get(store_id).cloned().ok_or_else(|| ServerError::Corrupt("settings of an unloaded store".into()))?;
+                store.settings = settings.clone();
+                upsert(conn, tenant, seq, &Doc::store(&store)).await?;
+            }
+        }
+    }
+    for h in &fx.history {
+        let store = world.appointments.get(&h.appointment_id).map(|a| a.store_id).or_else(|| {
+            fx.changes.iter().find_map(|c| match c {
+                Change::Appointment(a) if a.id == h.appointment_id => Some(a.store_id),
+                _ => None,
+            })
+        });
+        insert_plain(conn, tenant, seq, &Doc::history(h, store)).await?;
+    }
+    Ok(())
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+async fn insert_plain(conn: &mut AnyConnection, tenant: Id, seq: i64, doc: &Doc) -> Result<(), WriteError> {
+    match docs::insert_many(conn, tenant, seq, std::slice::from_ref(doc)).await {
+        Err(ServerError::Db(e)) if is_unique_violation(&e) => {
+            Err(WriteError::Conflict(DomainError::IdTaken { what: clinicdesk_domain::error::Entity::Fee }))
+        }
+        other => other.map_err(WriteError::from),
+    }
+}
+
+/// A refund is never overwritten, and `refunds_live` lets one fee have one live refund.
+async fn insert_refund(conn: &mut AnyConnection, tenant: Id, seq: i64, world: &World, r: &Refund) -> Result<(), WriteError> {
+    insert_plain(conn, tenant, seq, &Doc::refund(r, world.fees.get(&r.fee_id).map(|f| f.store_id))).await?;
+    let live = sqlx::query("INSERT INTO refunds_live (fee_id, refund_id, tenant_id) VALUES ($1, $2, $3)")
+        .bind(id_str(r.fee_id))
+        .bind(id_str(r.id))
+        .bind(id_str(tenant))
+        .execute(&mut *conn)
+        .await;
+    match live {
+        Ok(_) => Ok(()),
+        Err(e) if is_unique_violation(&e) => {
+            tracing::error!(fee = %r.fee_id, refund = %r.id, "CRITICAL: second live refund of a fee refused by the database");
+            let number: Option<(String,)> = sqlx::query_as("SELECT refund_id FROM refunds_live WHERE fee_id = $1")
+                .bind(id_str(r.fee_id))
+                .fetch_optional(&mut *conn)
+                .await
+                .ok()
+                .flatten();
+            Err(WriteError::Conflict(DomainError::AlreadyRefunded { number: number.map(|n| n.0).unwrap_or_default() }))
+        }
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,139 @@
+//! Read-only access for printouts outside the desk app (the `clinicdesk-print` command):
+//! opening a desk database without creating or migrating it, finding a store by code or id,
+//! a patient by id or phone, a patient's eye exams, and the extras the day sheet prints
+//! (phone numbers, visit type names).
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use clinicdesk_domain::eye::EyeExam;
+use clinicdesk_domain::model::Sex;
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+use sqlx::Row;
+
+use crate::views::StoreRef;
+use crate::{LocalStore, StoreError};
+
+/// A patient as the printouts need them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatientCard {
+    pub id: String,
+    pub tenant_id: String,
+    pub name: String,
+    pub sex: Sex,
+    pub birth_date: String,
+    pub phone: String,
+}
+
+/// Opens an existing desk database read-only: no file is created, no migration runs, no
+/// pragma is changed. Fails with [`StoreError::NotOpen`] when the file is missing and with
+/// [`StoreError::NotSetUp`] when its schema is older than this build (the desk app
+/// upgrades it on its next start).
+pub async fn open_read_only(path: &Path) -> Result<LocalStore, StoreError> {
+    if !path.is_file() {
+        return Err(StoreError::NotOpen(format!("{} does not exist", path.display())));
+    }
+    let connect = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
+        .read_only(true)
+        .create_if_missing(false)
+        .busy_timeout(Duration::from_secs(5));
+    let pool = SqlitePoolOptions::new().max_connections(2).connect_with(connect).await?;
+    let store = LocalStore { pool };
+    let applied: Vec<i64> =
+        match sqlx::query_as::<_, (i64,)>("SELECT version FROM _sqlx_migrations WHERE success = 1").fetch_all(&store.pool).await {
+            Ok(rows) => rows.into_iter().map(|r| r.0).collect(),
+            Err(_) => Vec::new(),
+        };
+    if crate::db::MIGRATOR.iter().any(|m| !applied.contains(&m.version)) {
+        store.pool.close().await;
+        return Err(StoreError::NotSetUp("the database schema is not current; start the desk app once to upgrade it"));
+    }
+    Ok(store)
+}
+
+fn sex_from(s: &str) -> Result<Sex, StoreError> {
+    match s {
+        "female" => Ok(Sex::Female),
+        "male" => Ok(Sex::Male),
+        other => Err(StoreError::Corrupt(format!("bad sex {other:?}"))),
+    }
+}
+
+impl LocalStore {
+    /// The store whose code (e.g. "BJ01", any case) or id is `code_or_id`.
+    pub async fn find_store(&self, code_or_id: &str) -> Result<Option<StoreRef>, StoreError> {
+        let row = sqlx::query("SELECT id, name, timezone FROM stores WHERE id = ?1 OR code = ?1 COLLATE NOCASE LIMIT 1")
+            .bind(code_or_id.trim())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| Ok(StoreRef { id: r.try_get("id")?, name: r.try_get("name")?, timezone: r.try_get("timezone")? })).transpose()
+    }
+
+    /// Patients whose id or phone is `id_or_phone` (a phone may be shared by siblings).
+    pub async fn find_patients(&self, id_or_phone: &str) -> Result<Vec<PatientCard>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, tenant_id, name, sex, birth_date, phone FROM patients WHERE id = ?1 OR phone = ?1 ORDER BY birth_date, id",
+        )
+        .bind(id_or_phone.trim())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(PatientCard {
+                    id: r.try_get("id")?,
+                    tenant_id: r.try_get("tenant_id")?,
+                    name: r.try_get("name")?,
+                    sex: sex_from(r.try_get("sex")?)?,
+                    birth_date: r.try_get("birth_date")?,
+                    phone: r.try_get("phone")?,
+                })
+            })
+            .collect()
+    }
+
+    /// A patient's eye exams, oldest first, with the id of the store of each.
+    pub async fn patient_eye_exams(&self, patient_id: &str) -> Result<Vec<EyeExam>, StoreError> {
+        let rows = sqlx::query("SELECT data FROM eye_exams WHERE patient_id = ? ORDER BY examined_on, id")
+            .bind(patient_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| serde_json::from_str(r.try_get("data")?).map_err(|e| StoreError::Corrupt(e.to_string()))).collect()
+    }
+
+    /// The name of the chain (tenant).
+    pub async fn tenant_name(&self, tenant_id: &str) -> Result<Option<String>, StoreError> {
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT name FROM tenants WHERE id = ?").bind(tenant_id).fetch_optional(&self.pool).await?;
+        Ok(row.map(|r| r.0))
+    }
+
+    /// The chain (tenant) a store belongs to, and its name.
+    pub async fn store_tenant(&self, store_id: &str) -> Result<Option<(String, String)>, StoreError> {
+        let row: Option<(String, String)> =
+            sqlx::query_as("SELECT t.id, t.name FROM stores s JOIN tenants t ON t.id = s.tenant_id WHERE s.id = ?")
+                .bind(store_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row)
+    }
+
+    /// Patient phone numbers by appointment id, for the given appointments.
+    pub async fn appointment_phones(&self, appointment_ids: &[String]) -> Result<HashMap<String, String>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT a.id, p.phone FROM appointments a JOIN patients p ON p.id = a.patient_id WHERE a.id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(serde_json::to_string(appointment_ids).expect("json"))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok((r.try_get("id")?, r.try_get("phone")?))).collect()
+    }
+
+    /// Visit type names by code for a chain (tenant).
+    pub async fn visit_type_names(&self, tenant_id: &str) -> Result<HashMap<String, String>, StoreError> {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT code, name FROM visit_types WHERE tenant_id = ?").bind(tenant_id).fetch_all(&self.pool).await?;
+        Ok(rows.into_iter().collect())
+    }
+}
