@@ -72,6 +72,13 @@ async fn main() {
     let store_row = chain.world.stores.values().next().expect("store");
     let store_id = store_row.id;
 
+    // BENCH_PROFILE_BOARD=N: only the board query, N times, for a profiler (perf record).
+    if let Some(n) = std::env::var("BENCH_PROFILE_BOARD").ok().and_then(|v| v.parse::<usize>().ok()) {
+        for _ in 0..n {
+            store.board_day(store_id, date, date).await.expect("board");
+        }
+        return;
+    }
     // 1. Board query: a store's day at 60 doctors × 40 appointments.
     let mut board = Vec::new();
     for i in 0..60 {
@@ -123,10 +130,6 @@ async fn main() {
         assert_eq!(n, 2400);
     }
     println!("  (same query, COUNT only, no rows transferred: median {:.3} ms)", ms(percentile(&mut count_only, 0.5)));
-    if std::env::var_os("BENCH_COVERING").is_some() {
-        sqlx::query("CREATE INDEX appointments_board ON appointments(store_id, start_ts, id, doctor_id, patient_name, end_ts, state, visit_type, department_id, fee_state, sync_state)").execute(store.pool()).await.expect("idx");
-        sqlx::query("ANALYZE").execute(store.pool()).await.expect("analyze");
-    }
     if std::env::var_os("BENCH_DETAIL").is_some() {
         for (label, sql) in [
             ("json of the 5-join rows", "SELECT length(json_group_array(json_array(a.id, a.doctor_id, p.name, a.start_ts, a.end_ts, a.state, a.visit_type, dep.name, f.status, r.id IS NOT NULL, a.sync_state))) FROM appointments a JOIN patients p ON p.id = a.patient_id JOIN departments dep ON dep.id = a.department_id LEFT JOIN fees f ON f.id = a.fee_id LEFT JOIN refunds r ON r.fee_id = f.id WHERE a.store_id = ? AND a.start_ts >= ? AND a.start_ts < ?"),

@@ -65,42 +65,69 @@ fn error(db: *mut ffi::sqlite3) -> StoreError {
     StoreError::Corrupt(format!("sqlite: {message}"))
 }
 
-/// Runs one SELECT on `conn` and calls `each` with every row, in order.
-pub(crate) async fn for_each(
-    conn: &mut SqliteConnection,
-    sql: &str,
-    binds: &[Bind<'_>],
-    mut each: impl FnMut(&Row<'_>) -> Result<(), StoreError>,
-) -> Result<(), StoreError> {
-    let mut handle = conn.lock_handle().await?;
-    let db = handle.as_raw_handle().as_ptr();
-    let mut stmt = Statement(ptr::null_mut());
-    // SAFETY: `db` is the connection's open handle, and sqlx's worker makes no call on it while
-    // `handle` (the lock) lives, which is to the end of this function. Text is bound with
-    // SQLITE_TRANSIENT, so SQLite copies it.
-    unsafe {
-        let rc = ffi::sqlite3_prepare_v2(db, sql.as_ptr() as *const c_char, sql.len() as c_int, &mut stmt.0, ptr::null_mut());
-        if rc != ffi::SQLITE_OK {
-            return Err(error(db));
-        }
-        for (i, b) in binds.iter().enumerate() {
-            let idx = i as c_int + 1;
-            let rc = match b {
-                Bind::Text(s) => {
-                    ffi::sqlite3_bind_text(stmt.0, idx, s.as_ptr() as *const c_char, s.len() as c_int, ffi::SQLITE_TRANSIENT())
-                }
-                Bind::Int(v) => ffi::sqlite3_bind_int64(stmt.0, idx, *v),
-            };
+/// A connection held for direct reads: sqlx's worker makes no call on it while this lives,
+/// so statements are prepared and stepped on the caller's thread, with no hand-off per query
+/// or per row (under load each hand-off to the worker thread can cost a scheduling delay).
+pub(crate) struct Direct<'c> {
+    handle: sqlx::sqlite::LockedSqliteHandle<'c>,
+}
+
+impl<'c> Direct<'c> {
+    pub(crate) async fn lock(conn: &'c mut SqliteConnection) -> Result<Direct<'c>, StoreError> {
+        Ok(Direct { handle: conn.lock_handle().await? })
+    }
+
+    /// Runs one SELECT and calls `each` with every row, in order.
+    pub(crate) fn for_each(
+        &mut self,
+        sql: &str,
+        binds: &[Bind<'_>],
+        mut each: impl FnMut(&Row<'_>) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let db = self.handle.as_raw_handle().as_ptr();
+        let mut stmt = Statement(ptr::null_mut());
+        // SAFETY: `db` is the connection's open handle, and sqlx's worker makes no call on it
+        // while `self.handle` (the lock) lives, which outlives this call. Text is bound with
+        // SQLITE_TRANSIENT, so SQLite copies it.
+        unsafe {
+            let rc = ffi::sqlite3_prepare_v2(db, sql.as_ptr() as *const c_char, sql.len() as c_int, &mut stmt.0, ptr::null_mut());
             if rc != ffi::SQLITE_OK {
                 return Err(error(db));
             }
-        }
-        loop {
-            match ffi::sqlite3_step(stmt.0) {
-                ffi::SQLITE_ROW => each(&Row { stmt: stmt.0, _borrow: PhantomData })?,
-                ffi::SQLITE_DONE => return Ok(()),
-                _ => return Err(error(db)),
+            for (i, b) in binds.iter().enumerate() {
+                let idx = i as c_int + 1;
+                let rc = match b {
+                    Bind::Text(s) => {
+                        ffi::sqlite3_bind_text(stmt.0, idx, s.as_ptr() as *const c_char, s.len() as c_int, ffi::SQLITE_TRANSIENT())
+                    }
+                    Bind::Int(v) => ffi::sqlite3_bind_int64(stmt.0, idx, *v),
+                };
+                if rc != ffi::SQLITE_OK {
+                    return Err(error(db));
+                }
+            }
+            loop {
+                match ffi::sqlite3_step(stmt.0) {
+                    ffi::SQLITE_ROW => each(&Row { stmt: stmt.0, _borrow: PhantomData })?,
+                    ffi::SQLITE_DONE => return Ok(()),
+                    _ => return Err(error(db)),
+                }
             }
         }
+    }
+
+    /// The rows of one SELECT, each mapped by `map`.
+    pub(crate) fn collect<T>(
+        &mut self,
+        sql: &str,
+        binds: &[Bind<'_>],
+        mut map: impl FnMut(&Row<'_>) -> Result<T, StoreError>,
+    ) -> Result<Vec<T>, StoreError> {
+        let mut out = Vec::new();
+        self.for_each(sql, binds, |r| {
+            out.push(map(r)?);
+            Ok(())
+        })?;
+        Ok(out)
     }
 }

@@ -118,8 +118,8 @@ pub struct PatientHit {
 
 /// Board cards of a store (optionally one doctor) for `days` local days from `first`, one
 /// list per day, each with minutes since that day's local midnight.
-async fn fetch_appointments(
-    conn: &mut sqlx::SqliteConnection,
+fn fetch_appointments(
+    conn: &mut raw::Direct<'_>,
     store_id: &str,
     doctor_id: Option<&str>,
     tenant_id: Id,
@@ -129,19 +129,17 @@ async fn fetch_appointments(
 ) -> Result<Vec<Vec<BoardAppointment>>, StoreError> {
     let from = ts(slots::to_utc(tz, first, NaiveTime::MIN));
     let to = ts(slots::to_utc(tz, first + Duration::days(days), NaiveTime::MIN));
-    let visit_names: HashMap<String, String> =
-        sqlx::query_as::<_, (String, String)>("SELECT code, name FROM visit_types WHERE tenant_id = ?")
-            .bind(id_str(tenant_id))
-            .fetch_all(&mut *conn)
-            .await?
-            .into_iter()
-            .collect();
-    let departments: HashMap<String, String> = sqlx::query_as::<_, (String, String)>("SELECT id, name FROM departments WHERE store_id = ?")
-        .bind(store_id)
-        .fetch_all(&mut *conn)
-        .await?
-        .into_iter()
-        .collect();
+    // A handful of each per store: a list is quicker to search than a hash of 36-byte keys.
+    let tenant = id_str(tenant_id);
+    let visit_names: Vec<(String, String)> =
+        conn.collect("SELECT code, name FROM visit_types WHERE tenant_id = ?1", &[raw::Bind::Text(&tenant)], |r| {
+            Ok((r.text(0).to_string(), r.text(1).to_string()))
+        })?;
+    let departments: Vec<(String, String)> =
+        conn.collect("SELECT id, name FROM departments WHERE store_id = ?1", &[raw::Bind::Text(store_id)], |r| {
+            Ok((r.text(0).to_string(), r.text(1).to_string()))
+        })?;
+    let name_of = |list: &[(String, String)], key: &str| list.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
     let corrupt = || StoreError::Corrupt("board row".into());
     // Local midnights of the days asked for. On a day of 24 hours (no clock change) the local
     // minute is plain arithmetic; on a day with a change, the time zone converts each instant.
@@ -157,22 +155,26 @@ async fn fetch_appointments(
         }
     };
     // The rows come from the appointments table alone (patient name and fee state are kept on
-    // it by the write path), stepped through SQLite directly: thousands of rows through the
-    // driver's worker thread cost more than the query itself.
-    let mut rows: Vec<(usize, i64, BoardAppointment)> = Vec::new();
+    // it by the write path), for a store's day from the covering index `appointments_board`
+    // in board order, stepped through SQLite directly: thousands of rows through the driver's
+    // worker thread cost more than the query itself.
+    let mut out: Vec<Vec<BoardAppointment>> = (0..days).map(|_| Vec::new()).collect();
     let mut binds = vec![raw::Bind::Text(store_id), raw::Bind::Int(from), raw::Bind::Int(to)];
     let sql = match doctor_id {
         Some(d) => {
             binds.push(raw::Bind::Text(d));
             "SELECT id, doctor_id, patient_name, start_ts, end_ts, state, visit_type, department_id, fee_state, sync_state
-             FROM appointments WHERE store_id = ?1 AND start_ts >= ?2 AND start_ts < ?3 AND doctor_id = ?4"
+             FROM appointments INDEXED BY appointments_by_doctor_start
+             WHERE doctor_id = ?4 AND start_ts >= ?2 AND start_ts < ?3 AND store_id = ?1
+             ORDER BY start_ts, id"
         }
         None => {
             "SELECT id, doctor_id, patient_name, start_ts, end_ts, state, visit_type, department_id, fee_state, sync_state
-             FROM appointments WHERE store_id = ?1 AND start_ts >= ?2 AND start_ts < ?3"
+             FROM appointments WHERE store_id = ?1 AND start_ts >= ?2 AND start_ts < ?3
+             ORDER BY start_ts, id"
         }
     };
-    raw::for_each(conn, sql, &binds, |r| {
+    conn.for_each(sql, &binds, |r| {
         let start_ts = r.int(3);
         let Some(day) = (0..days as usize).find(|&d| midnights[d] <= start_ts && start_ts < midnights[d + 1]) else {
             return Ok(());
@@ -184,30 +186,20 @@ async fn fetch_appointments(
             "pending" => FeeState::Pending,
             _ => FeeState::None,
         };
-        rows.push((
-            day,
-            start_ts,
-            BoardAppointment {
-                id: r.text(0).to_string(),
-                doctor_id: r.text(1).to_string(),
-                patient_name: r.text(2).to_string(),
-                start_min: local_minute(day, start_ts),
-                end_min: local_minute(day, r.int(4)),
-                state: AppointmentState::parse(r.text(5)).ok_or_else(corrupt)?,
-                visit_type: visit_names.get(code).cloned().unwrap_or_else(|| code.to_string()),
-                department: departments.get(r.text(7)).cloned().unwrap_or_default(),
-                fee,
-                sync: SyncState::from_column(r.text(9)),
-            },
-        ));
+        out[day].push(BoardAppointment {
+            id: r.text(0).to_string(),
+            doctor_id: r.text(1).to_string(),
+            patient_name: r.text(2).to_string(),
+            start_min: local_minute(day, start_ts),
+            end_min: local_minute(day, r.int(4)),
+            state: AppointmentState::parse(r.text(5)).ok_or_else(corrupt)?,
+            visit_type: name_of(&visit_names, code).unwrap_or_else(|| code.to_string()),
+            department: name_of(&departments, r.text(7)).unwrap_or_default(),
+            fee,
+            sync: SyncState::from_column(r.text(9)),
+        });
         Ok(())
-    })
-    .await?;
-    rows.sort_unstable_by(|a, b| (a.1, &a.2.id).cmp(&(b.1, &b.2.id)));
-    let mut out: Vec<Vec<BoardAppointment>> = (0..days).map(|_| Vec::new()).collect();
-    for (day, _, card) in rows {
-        out[day].push(card);
-    }
+    })?;
     Ok(out)
 }
 
@@ -215,94 +207,91 @@ fn minutes(t: NaiveTime) -> u32 {
     t.hour() * 60 + t.minute()
 }
 
-async fn stores(conn: &mut sqlx::SqliteConnection) -> Result<Vec<StoreRef>, StoreError> {
-    let rows = sqlx::query("SELECT id, name, timezone FROM stores ORDER BY code").fetch_all(&mut *conn).await?;
-    rows.iter().map(|r| Ok(StoreRef { id: r.try_get("id")?, name: r.try_get("name")?, timezone: r.try_get("timezone")? })).collect()
+fn stores(conn: &mut raw::Direct<'_>) -> Result<Vec<StoreRef>, StoreError> {
+    conn.collect("SELECT id, name, timezone FROM stores ORDER BY code", &[], |r| {
+        Ok(StoreRef { id: r.text(0).to_string(), name: r.text(1).to_string(), timezone: r.text(2).to_string() })
+    })
+}
+
+fn json_column<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
 impl LocalStore {
     pub async fn stores(&self) -> Result<Vec<StoreRef>, StoreError> {
-        stores(&mut *self.pool.acquire().await?).await
+        let mut conn = self.pool.acquire().await?;
+        let mut direct = raw::Direct::lock(&mut conn).await?;
+        stores(&mut direct)
     }
 
     /// One store's day: doctors in the store's order with their working periods, and every
     /// appointment of the day with patient, department, visit type, fee and sync state.
     pub async fn board_day(&self, store_id: Id, date: NaiveDate, today: NaiveDate) -> Result<BoardDay, StoreError> {
         let mut conn = self.pool.acquire().await?;
+        // Every read of the board runs on this thread, on one held connection (see raw.rs).
+        let mut conn = raw::Direct::lock(&mut conn).await?;
         let sid = id_str(store_id);
-        let store_row = sqlx::query("SELECT * FROM stores WHERE id = ?").bind(&sid).fetch_optional(&mut *conn).await?;
-        let store = match store_row {
-            Some(r) => crate::load::store_row(&r)?,
-            None => {
-                return Err(clinicdesk_domain::DomainError::NotFound { what: clinicdesk_domain::error::Entity::Store, id: store_id }.into())
-            }
-        };
-        let tz = slots::zone(&store.timezone);
         let date_s = date.to_string();
+        let store = conn
+            .collect("SELECT tenant_id, name, timezone FROM stores WHERE id = ?1", &[raw::Bind::Text(&sid)], |r| {
+                Ok((parse_id(r.text(0))?, r.text(1).to_string(), r.text(2).to_string()))
+            })?
+            .pop();
+        let Some((tenant_id, store_name, timezone)) = store else {
+            return Err(clinicdesk_domain::DomainError::NotFound { what: clinicdesk_domain::error::Entity::Store, id: store_id }.into());
+        };
+        let tz = slots::zone(&timezone);
 
-        let appointments = fetch_appointments(&mut conn, &sid, None, store.tenant_id, tz, date, 1).await?.remove(0);
+        let appointments = fetch_appointments(&mut conn, &sid, None, tenant_id, tz, date, 1)?.remove(0);
         let with_appointments: std::collections::BTreeSet<&str> = appointments.iter().map(|a| a.doctor_id.as_str()).collect();
+        let with_appointments = serde_json::to_string(&with_appointments).expect("json");
 
         // Doctors working in the store: by department, by schedule that day, by appointment that day.
-        let rows = sqlx::query(
+        let doctors = conn.collect(
             "SELECT d.id, d.tenant_id, d.name, d.title FROM doctors d WHERE d.id IN (
                SELECT dd.doctor_id FROM doctor_departments dd JOIN departments dep ON dep.id = dd.department_id WHERE dep.store_id = ?1
                UNION SELECT doctor_id FROM schedules WHERE store_id = ?1 AND date = ?2
                UNION SELECT value FROM json_each(?3))",
-        )
-        .bind(&sid)
-        .bind(&date_s)
-        .bind(serde_json::to_string(&with_appointments).expect("json"))
-        .fetch_all(&mut *conn)
-        .await?;
-        let mut doctors = Vec::with_capacity(rows.len());
-        for r in &rows {
-            doctors.push(Doctor {
-                id: parse_id(r.try_get("id")?)?,
-                tenant_id: parse_id(r.try_get("tenant_id")?)?,
-                name: r.try_get("name")?,
-                title: r.try_get("title")?,
-                department_ids: Vec::new(),
-            });
-        }
-        let order: Option<DoctorOrder> = match sqlx::query("SELECT doctor_ids, hidden FROM doctor_orders WHERE store_id = ?")
-            .bind(&sid)
-            .fetch_optional(&mut *conn)
-            .await?
-        {
-            Some(r) => Some(DoctorOrder {
-                store_id,
-                doctor_ids: serde_json::from_str(r.try_get("doctor_ids")?).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                hidden: serde_json::from_str(r.try_get("hidden")?).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-            }),
-            None => None,
-        };
+            &[raw::Bind::Text(&sid), raw::Bind::Text(&date_s), raw::Bind::Text(&with_appointments)],
+            |r| {
+                Ok(Doctor {
+                    id: parse_id(r.text(0))?,
+                    tenant_id: parse_id(r.text(1))?,
+                    name: r.text(2).to_string(),
+                    title: r.text(3).to_string(),
+                    department_ids: Vec::new(),
+                })
+            },
+        )?;
+        let order: Option<DoctorOrder> = conn
+            .collect("SELECT doctor_ids, hidden FROM doctor_orders WHERE store_id = ?1", &[raw::Bind::Text(&sid)], |r| {
+                Ok(DoctorOrder { store_id, doctor_ids: json_column(r.text(0))?, hidden: json_column(r.text(1))? })
+            })?
+            .pop();
         let ordered = order_doctors(order.as_ref(), doctors.iter());
 
         let mut dept_names: HashMap<String, Vec<String>> = HashMap::new();
-        for r in sqlx::query(
+        conn.for_each(
             "SELECT dd.doctor_id, dep.name FROM doctor_departments dd JOIN departments dep ON dep.id = dd.department_id
-             WHERE dep.store_id = ? ORDER BY dep.name",
-        )
-        .bind(&sid)
-        .fetch_all(&mut *conn)
-        .await?
-        {
-            dept_names.entry(r.try_get("doctor_id")?).or_default().push(r.try_get("name")?);
-        }
+             WHERE dep.store_id = ?1 ORDER BY dep.name",
+            &[raw::Bind::Text(&sid)],
+            |r| {
+                dept_names.entry(r.text(0).to_string()).or_default().push(r.text(1).to_string());
+                Ok(())
+            },
+        )?;
         let mut periods: HashMap<String, (Vec<MinutePeriod>, u32)> = HashMap::new();
-        for r in sqlx::query("SELECT doctor_id, periods, slot_minutes FROM schedules WHERE store_id = ? AND date = ?")
-            .bind(&sid)
-            .bind(&date_s)
-            .fetch_all(&mut *conn)
-            .await?
-        {
-            let ps: Vec<LocalPeriod> = serde_json::from_str(r.try_get("periods")?).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            let entry = periods
-                .entry(r.try_get("doctor_id")?)
-                .or_insert_with(|| (Vec::new(), r.try_get::<i64, _>("slot_minutes").unwrap_or(30) as u32));
-            entry.0.extend(ps.iter().map(|p| MinutePeriod { start_min: minutes(p.start), end_min: minutes(p.end) }));
-        }
+        conn.for_each(
+            "SELECT doctor_id, periods, slot_minutes FROM schedules WHERE store_id = ?1 AND date = ?2",
+            &[raw::Bind::Text(&sid), raw::Bind::Text(&date_s)],
+            |r| {
+                let ps: Vec<LocalPeriod> = json_column(r.text(1))?;
+                let slot = u32::try_from(r.int(2)).unwrap_or(30);
+                let entry = periods.entry(r.text(0).to_string()).or_insert_with(|| (Vec::new(), slot));
+                entry.0.extend(ps.iter().map(|p| MinutePeriod { start_min: minutes(p.start), end_min: minutes(p.end) }));
+                Ok(())
+            },
+        )?;
         let names: BTreeMap<Id, &Doctor> = doctors.iter().map(|d| (d.id, d)).collect();
         let board_doctors: Vec<BoardDoctor> = ordered
             .iter()
@@ -323,10 +312,15 @@ impl LocalStore {
             })
             .collect();
 
-        let (open,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM cancellation_requests WHERE store_id = ? AND status = 'open'")
-            .bind(&sid)
-            .fetch_one(&mut *conn)
-            .await?;
+        let mut open = 0i64;
+        conn.for_each(
+            "SELECT COUNT(*) FROM cancellation_requests WHERE store_id = ?1 AND status = 'open'",
+            &[raw::Bind::Text(&sid)],
+            |r| {
+                open = r.int(0);
+                Ok(())
+            },
+        )?;
 
         // The grid spans the working periods and the appointments, in whole hours, at least 08–18.
         let mut lo = 8 * 60;
@@ -339,11 +333,11 @@ impl LocalStore {
             lo = lo.min(a.start_min);
             hi = hi.max(a.end_min);
         }
-        let stores = stores(&mut conn).await?;
+        let stores = stores(&mut conn)?;
         drop(conn);
         Ok(BoardDay {
             stores,
-            store: StoreRef { id: sid, name: store.name, timezone: store.timezone },
+            store: StoreRef { id: sid, name: store_name, timezone },
             date: date_s,
             today: today.to_string(),
             day_start_min: lo / 60 * 60,
@@ -458,7 +452,10 @@ impl LocalStore {
             .await?
             .ok_or(DomainError::NotFound { what: Entity::Doctor, id: doctor_id })?;
         let tz = slots::zone(&store.timezone);
-        let mut per_day = fetch_appointments(&mut conn, &sid, Some(&did), store.tenant_id, tz, first, 7).await?;
+        let mut per_day = {
+            let mut direct = raw::Direct::lock(&mut conn).await?;
+            fetch_appointments(&mut direct, &sid, Some(&did), store.tenant_id, tz, first, 7)?
+        };
         let last = first + Duration::days(6);
         let mut schedules: HashMap<String, (Vec<MinutePeriod>, u32)> = HashMap::new();
         for r in sqlx::query(
