@@ -80,19 +80,39 @@ async fn wait_board(client: &Client, day: &str, expected: usize) {
 
 /// Milliseconds from a click on the day-navigation button `which` (0 = previous, last = next)
 /// until the board shows `day` with `expected` cards in all (and one visible) and a frame has been painted.
-async fn repaint_ms(client: &Client, which: &str, day: &str, expected: usize) -> f64 {
+/// Also returns when the board's DOM first showed the day (the UI's script work done, before layout and paint).
+async fn repaint_ms(client: &Client, which: &str, day: &str, expected: usize) -> (f64, f64) {
     let script = format!(
         "const done = arguments[arguments.length - 1];
          {READY_JS}
          const buttons = document.querySelectorAll('.day-nav button');
+         let tDom = -1;
+         const seen = new MutationObserver(() => {{
+           const b = document.querySelector('[data-testid=board]');
+           if (tDom < 0 && b && b.dataset.loadedDay === '{day}' && b.dataset.cardCount === String({expected})) tDom = performance.now() - t0;
+         }});
+         seen.observe(document.body, {{ subtree: true, childList: true, attributes: true }});
          const t0 = performance.now();
          buttons[{which}].click();
          const check = () => ready('{day}', {expected})
-             ? requestAnimationFrame(() => done(performance.now() - t0))
+             ? requestAnimationFrame(() => {{ seen.disconnect(); done([performance.now() - t0, tDom]); }})
              : requestAnimationFrame(check);
          requestAnimationFrame(check);"
     );
-    client.execute_async(&script, vec![]).await.expect("script").as_f64().expect("ms")
+    let v = client.execute_async(&script, vec![]).await.expect("script");
+    (v[0].as_f64().expect("ms"), v[1].as_f64().expect("ms"))
+}
+
+/// Milliseconds for the `board_day` IPC call alone (query, JSON both ways, no rendering).
+async fn ipc_ms(client: &Client, day: &str) -> f64 {
+    let script = format!(
+        "const done = arguments[arguments.length - 1];
+         const t0 = performance.now();
+         window.__TAURI_INTERNALS__.invoke('board_day', {{ storeId: null, date: '{day}' }})
+           .then(b => done([performance.now() - t0, b.appointments.length]), e => done([-1, String(e)]));"
+    );
+    let v = client.execute_async(&script, vec![]).await.expect("script");
+    v[0].as_f64().expect("ms")
 }
 
 /// Resident memory of every process whose command name starts with one of `names` (the app and
@@ -148,7 +168,9 @@ async fn main() {
     let next_day = today.succ_opt().expect("a day after today").to_string();
     println!("ClinicDesk window benchmarks: {DOCTORS} doctors × {PER_DOCTOR} appointments, release app {app}");
 
-    let (mut start, mut signin, mut repaint, mut mem) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut start, mut signin, mut repaint, mut mem, mut ipc) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut dom = String::new();
+    let mut dom_ready = Vec::new();
     for _ in 0..5 {
         let t0 = Instant::now();
         let (driver, client) = session(&app, data.path(), false).await;
@@ -163,7 +185,21 @@ async fn main() {
         signin.push(t1.elapsed().as_secs_f64() * 1000.0);
         for _ in 0..5 {
             repaint_ms(&client, "buttons.length - 1", &next_day, 0).await;
-            repaint.push(repaint_ms(&client, "0", &day, cards).await);
+            let (painted, dom_done) = repaint_ms(&client, "0", &day, cards).await;
+            repaint.push(painted);
+            dom_ready.push(dom_done);
+            ipc.push(ipc_ms(&client, &day).await);
+        }
+        if dom.is_empty() {
+            let v = client
+                .execute(
+                    "return [document.querySelectorAll('[data-testid=appointment]').length, document.getElementsByTagName('*').length,
+                             document.querySelectorAll('[data-testid=board] [data-doctor-id]').length]",
+                    vec![],
+                )
+                .await
+                .expect("dom");
+            dom = format!("{v}");
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
         mem.push(memory(&["clinicdesk", "WebKitWebProces", "WebKitNetworkPr"]));
@@ -181,6 +217,9 @@ async fn main() {
         "board data-to-painted (click → IPC → query → day of {cards} cards painted)  median {r:>7.1} ms  target ≤ 100 ms: {}",
         verdict(r, 100.0)
     );
+    println!("  of which the board_day IPC call alone (query + JSON, no rendering)   median {:>7.1} ms", median(ipc));
+    println!("  of which click → the board's DOM updated (before layout and paint)    median {:>7.1} ms", median(dom_ready));
+    println!("  cards drawn, DOM elements, doctor columns drawn: {dom}");
     let s = median(start);
     println!("start to sign-in screen (new window, release)                       median {s:>7.1} ms");
     let si = median(signin);
