@@ -210,4 +210,5 @@ async fn main() {
     report(&format!("booking.create + outbox ({n} commands)"), "p99   ", percentile(&mut cmd_times, 0.99), Some(10.0), Some(raw_p99));
     report("booking.create + outbox", "median", percentile(&mut cmd_times, 0.5), None, Some(raw_med));
     eye::run();
+    eye::task_list().await;
 }

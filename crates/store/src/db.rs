@@ -37,7 +37,10 @@ pub async fn open(path: &Path, opts: OpenOptions) -> Result<LocalStore, StoreErr
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
-        .busy_timeout(opts.busy_timeout);
+        .busy_timeout(opts.busy_timeout)
+        // Reads map the file instead of copying each page through read(): the recall list
+        // and the board read tens of thousands of index entries.
+        .pragma("mmap_size", "268435456");
     let pool = SqlitePoolOptions::new().max_connections(opts.max_connections).connect_with(connect).await?;
     let store = LocalStore { pool };
     let applied = store.applied_migrations().await?;

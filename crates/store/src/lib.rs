@@ -15,6 +15,7 @@ mod exec;
 pub mod eyes;
 mod load;
 mod raw;
+pub mod recall;
 pub mod views;
 mod write;
 

@@ -480,3 +480,51 @@ async fn store_settings_read_back_what_a_manager_saved() {
     let front = staff(&d.chain, store_id, Role::Receptionist);
     assert_eq!(d.store.execute(&d.device, &front, &cmd, now()).await.unwrap_err().code(), "forbidden");
 }
+
+#[tokio::test]
+async fn recall_list_equals_the_rules_over_whole_exams() {
+    use clinicdesk_domain::recall::{daily_list, RecallPatient, RecallThresholds};
+    let d = desk().await;
+    let w = &d.chain.world;
+    let t = RecallThresholds::default();
+    let mut tasks_seen = 0;
+    for store in w.stores.values() {
+        let tomorrow = clinicdesk_domain::slots::to_utc(
+            clinicdesk_domain::slots::zone(&store.timezone),
+            today() + Duration::days(1),
+            chrono::NaiveTime::MIN,
+        );
+        let examined: BTreeSet<Id> = d.chain.exams.iter().filter(|e| e.store_id == store.id).map(|e| e.patient_id).collect();
+        let expected: Vec<RecallPatient> = examined
+            .iter()
+            .map(|id| {
+                let p = &w.patients[id];
+                RecallPatient {
+                    patient_id: p.id,
+                    name: p.name.clone(),
+                    birth_date: p.birth_date,
+                    guardian_name: p.guardian_ids.first().map(|g| w.guardians[g].name.clone()),
+                    correction: d.chain.corrections.get(id).cloned(),
+                    exams: d.chain.exams.iter().filter(|e| e.patient_id == p.id).cloned().collect(),
+                    has_future_visit: w.appointments.values().any(|a| {
+                        a.patient_id == p.id
+                            && a.start >= tomorrow
+                            && matches!(a.state, AppointmentState::Pending | AppointmentState::Confirmed | AppointmentState::CheckedIn)
+                    }),
+                }
+            })
+            .collect();
+        let mut got = d.store.recall_patients(store.id, today()).await.unwrap();
+        got.sort_by_key(|p| p.patient_id);
+        let who = |ps: &[RecallPatient]| -> Vec<_> {
+            ps.iter()
+                .map(|p| (p.patient_id, p.name.clone(), p.guardian_name.clone(), p.correction.clone(), p.has_future_visit, p.exams.len()))
+                .collect()
+        };
+        assert_eq!(who(&got), who(&expected), "store {}: the patients on the recall list", store.code);
+        let list = d.store.recall_list(store.id, today(), &t).await.unwrap();
+        assert_eq!(list, daily_list(&expected, today(), &t), "store {}: the same tasks as the rules over whole exams", store.code);
+        tasks_seen += list.tasks.len();
+    }
+    assert!(tasks_seen > 0, "the demo chain has recall tasks to compare");
+}
