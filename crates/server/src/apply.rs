@@ -1,5 +1,6 @@
-//! Applying one command authoritatively: one write transaction that takes the tenant's
-//! next `server_seq` first (on PostgreSQL the counter's row lock then orders the tenant's
+//! Applying one command authoritatively: one savepoint of a write transaction (on SQLite
+//! shared with the other commands waiting for the group-commit writer, `writer.rs`) that
+//! takes the tenant's next `server_seq` first (on PostgreSQL the counter's row lock then orders the tenant's
 //! writers until commit; on SQLite `BEGIN IMMEDIATE` does), loads exactly the rows the
 //! handler reads, runs `clinicdesk_domain::commands::handle`, writes every change back as a
 //! document stamped with that `server_seq`, and appends the command to the log with its
@@ -150,6 +151,33 @@ async fn next_seq(conn: &mut AnyConnection, tenant: Id) -> Result<i64, ServerErr
     Ok(seq)
 }
 
+/// What the log says about a submission, read once the tenant's counter is locked: its
+/// logged outcome if its mutation id was processed before, else whether its device_seq is
+/// taken (one round trip for both).
+enum Seen {
+    Logged(LoggedRow),
+    DeviceSeqUsed,
+    New,
+}
+
+async fn seen(conn: &mut AnyConnection, device: &Principal, sub: &Submission) -> Result<Seen, ServerError> {
+    type Row = (i64, String, i64, String, String, Option<String>, Option<String>, Option<String>);
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT CAST(0 AS BIGINT), tenant_id, server_seq, payload_hash, outcome, code, message, detail FROM commands WHERE mutation_id = $1
+         UNION ALL
+         SELECT CAST(1 AS BIGINT), tenant_id, server_seq, payload_hash, outcome, code, message, detail FROM commands WHERE device_id = $2 AND device_seq = $3",
+    )
+    .bind(id_str(sub.mutation_id))
+    .bind(&device.device_id)
+    .bind(sub.device_seq)
+    .fetch_all(&mut *conn)
+    .await?;
+    if let Some((_, tenant, seq, hash, outcome, code, message, detail)) = rows.iter().find(|r| r.0 == 0).cloned() {
+        return Ok(Seen::Logged((tenant, seq, hash, outcome, code, message, detail)));
+    }
+    Ok(if rows.is_empty() { Seen::New } else { Seen::DeviceSeqUsed })
+}
+
 /// Applies (or rejects) one command from a signed-in desk at the server's `now`.
 pub async fn apply(db: &Db, device: &DeviceAuth, sub: &Submission, lang: Lang, now: DateTime<Utc>) -> Result<CommandOutcome, ServerError> {
     apply_as(db, &device.principal(), sub, lang, now).await
@@ -176,6 +204,12 @@ pub async fn apply_and_pay(
 }
 
 /// Applies (or rejects) one command from `device` (a desk or a patient) at the server's `now`.
+///
+/// A repeat is answered from the log at once. Otherwise, on SQLite the command goes to the
+/// writer (`writer.rs`), which applies the commands waiting at that moment in one
+/// transaction, each inside its own savepoint, and answers them all after the one COMMIT;
+/// on PostgreSQL it is applied in its own transaction. Either way the outcome returned here
+/// is durable.
 pub async fn apply_as(
     db: &Db,
     device: &Principal,
@@ -183,118 +217,157 @@ pub async fn apply_as(
     lang: Lang,
     now: DateTime<Utc>,
 ) -> Result<CommandOutcome, ServerError> {
-    let command = &sub.command;
-    let args = command.args();
-    let hash = payload_hash(command.name(), &args);
+    let hash = payload_hash(sub.command.name(), &sub.command.args());
     {
         let mut conn = db.pool().acquire().await?;
         if let Some(row) = logged(&mut conn, sub.mutation_id).await? {
             return replay(row, device, &hash);
         }
     }
-    // A write that a constraint refuses is retried as a rejection in a fresh transaction.
+    db.submit(crate::writer::Job::new(device.clone(), sub.clone(), hash, lang, now)).await
+}
+
+/// How one attempt at a command inside a write transaction ended.
+pub(crate) enum Attempt {
+    /// The command's rows are written: keep them.
+    Done(CommandOutcome),
+    /// Nothing to keep (a repeat, or a refusal): undo the attempt (the counter too).
+    Undo(Result<CommandOutcome, ServerError>),
+    /// A database constraint refused the effects: undo and log the command as rejected.
+    Refused(DomainError),
+}
+
+async fn exec(conn: &mut AnyConnection, sql: &str) -> Result<(), ServerError> {
+    sqlx::query(sql).execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// Applies one command inside the caller's write transaction, within a savepoint: whatever
+/// happens to it (a repeat, a refusal, an error) leaves the transaction as it found it,
+/// except for its own rows when it was applied or rejected. The caller commits.
+///
+/// The savepoint is not released (one statement less per command): the next command's
+/// savepoint of the same name shadows it, a ROLLBACK TO goes to the newest one, and COMMIT
+/// keeps what every savepoint kept.
+pub(crate) async fn apply_in_tx(
+    conn: &mut AnyConnection,
+    device: &Principal,
+    sub: &Submission,
+    hash: &str,
+    lang: Lang,
+    now: DateTime<Utc>,
+) -> Result<CommandOutcome, ServerError> {
     let mut forced: Option<DomainError> = None;
+    exec(conn, "SAVEPOINT apply_command").await?;
     loop {
-        let mut w = db.begin_write().await?;
-        let conn: &mut AnyConnection = &mut w.tx;
-        let seq = next_seq(conn, device.tenant_id).await?;
-        if let Some(row) = logged(conn, sub.mutation_id).await? {
-            return replay(row, device, &hash);
-        }
-        if let Some(ds) = sub.device_seq {
-            let used: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM commands WHERE device_id = $1 AND device_seq = $2")
-                .bind(&device.device_id)
-                .bind(ds)
-                .fetch_optional(&mut *conn)
-                .await?;
-            if used.is_some() {
-                return Err(ServerError::DeviceSeqReused);
-            }
-        }
-        let actor = device.actor.clone();
-        let ctx = Ctx { actor: actor.clone(), now, mutation_id: sub.mutation_id, origin: Origin::Server, serial: format!("SRV-{seq}") };
-        let (world, result) = match forced.take() {
-            Some(e) => (World::default(), Err(e)),
-            None => {
-                let mut loader = Loader::new(&mut *conn, device.tenant_id);
-                loader.for_command(&actor, command).await?;
-                let world = loader.world;
-                let result = match command_store(&world, command) {
-                    Some(store) if device.store_id.is_some_and(|own| own != store) => Err(DomainError::NotInStore { store_id: store }),
-                    _ => handle(&world, &ctx, command),
-                };
-                (world, result)
-            }
+        let attempt = match attempt(conn, device, sub, hash, lang, now, forced.take()).await {
+            Ok(a) => a,
+            Err(e) => Attempt::Undo(Err(e)),
         };
-        let (kind, code, message, detail, warnings) = match result {
-            Ok(effects) => match write_effects(conn, device.tenant_id, seq, &world, &effects).await {
-                Ok(()) => {
-                    for change in &effects.changes {
-                        if let Change::Refund(r) = change {
-                            if r.kind == RefundKind::Provider {
-                                let fee =
-                                    world.fees.get(&r.fee_id).ok_or_else(|| ServerError::Corrupt("refund of an unloaded fee".into()))?;
-                                pay::record_pending(conn, device.tenant_id, sub.mutation_id, fee, r, now).await?;
-                            }
+        match attempt {
+            Attempt::Done(outcome) => return Ok(outcome),
+            Attempt::Undo(result) => {
+                exec(conn, "ROLLBACK TO SAVEPOINT apply_command").await?;
+                return result;
+            }
+            Attempt::Refused(e) => {
+                // Retried as a rejection from a clean state (the counter is taken again).
+                exec(conn, "ROLLBACK TO SAVEPOINT apply_command").await?;
+                forced = Some(e);
+            }
+        }
+    }
+}
+
+/// One attempt: the tenant's next server_seq first (on PostgreSQL its row lock then orders
+/// the tenant's writers until commit, so everything below reads committed, current rows),
+/// the log, the loader, `handle()`, the documents and the command's log row.
+pub(crate) async fn attempt(
+    conn: &mut AnyConnection,
+    device: &Principal,
+    sub: &Submission,
+    hash: &str,
+    lang: Lang,
+    now: DateTime<Utc>,
+    forced: Option<DomainError>,
+) -> Result<Attempt, ServerError> {
+    let command = &sub.command;
+    let seq = next_seq(conn, device.tenant_id).await?;
+    match seen(conn, device, sub).await? {
+        Seen::Logged(row) => return Ok(Attempt::Undo(replay(row, device, hash))),
+        Seen::DeviceSeqUsed => return Ok(Attempt::Undo(Err(ServerError::DeviceSeqReused))),
+        Seen::New => {}
+    }
+    let actor = device.actor.clone();
+    let ctx = Ctx { actor: actor.clone(), now, mutation_id: sub.mutation_id, origin: Origin::Server, serial: format!("SRV-{seq}") };
+    let (world, result) = match forced {
+        Some(e) => (World::default(), Err(e)),
+        None => {
+            let mut loader = Loader::new(&mut *conn, device.tenant_id);
+            loader.for_command(&actor, command).await?;
+            let world = loader.world;
+            let result = match command_store(&world, command) {
+                Some(store) if device.store_id.is_some_and(|own| own != store) => Err(DomainError::NotInStore { store_id: store }),
+                _ => handle(&world, &ctx, command),
+            };
+            (world, result)
+        }
+    };
+    let (kind, code, message, detail, warnings) = match result {
+        Ok(effects) => match write_effects(conn, device.tenant_id, seq, &world, &effects).await {
+            Ok(()) => {
+                for change in &effects.changes {
+                    if let Change::Refund(r) = change {
+                        if r.kind == RefundKind::Provider {
+                            let fee = world.fees.get(&r.fee_id).ok_or_else(|| ServerError::Corrupt("refund of an unloaded fee".into()))?;
+                            pay::record_pending(conn, device.tenant_id, sub.mutation_id, fee, r, now).await?;
                         }
                     }
-                    let warnings: Vec<String> = effects.warnings.iter().map(|w| w.code.clone()).collect();
-                    if warnings.is_empty() {
-                        (OutcomeKind::Applied, None, None, None, warnings)
-                    } else {
-                        (OutcomeKind::AppliedWithWarning, Some(warnings.join(",")), None, None, warnings)
-                    }
                 }
-                Err(WriteError::Conflict(e)) => {
-                    tracing::warn!(command = command.name(), code = e.code(), "a database constraint refused the effects");
-                    drop(w);
-                    forced = Some(e);
-                    continue;
+                let warnings: Vec<String> = effects.warnings.iter().map(|w| w.code.clone()).collect();
+                if warnings.is_empty() {
+                    (OutcomeKind::Applied, None, None, None, warnings)
+                } else {
+                    (OutcomeKind::AppliedWithWarning, Some(warnings.join(",")), None, None, warnings)
                 }
-                Err(WriteError::Server(e)) => return Err(e),
-            },
-            Err(e) => {
-                let detail = match &e {
-                    DomainError::SlotConflict { taken_by } => Some(serde_json::json!({ "taken_by": taken_by })),
-                    _ => None,
-                };
-                (OutcomeKind::Rejected, Some(e.code().to_string()), Some(e.message(lang)), detail, Vec::new())
             }
-        };
-        sqlx::query(
-            "INSERT INTO commands (tenant_id, server_seq, device_id, device_seq, mutation_id, payload_hash, name, args, actor_staff_id,
-               outcome, code, message, detail, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-        )
-        .bind(id_str(device.tenant_id))
-        .bind(seq)
-        .bind(&device.device_id)
-        .bind(sub.device_seq)
-        .bind(id_str(sub.mutation_id))
-        .bind(&hash)
-        .bind(command.name())
-        .bind(args.to_string())
-        .bind(&device.actor_id)
-        .bind(kind.as_str())
-        .bind(code.clone())
-        .bind(message.clone())
-        .bind(detail.as_ref().map(|d| d.to_string()))
-        .bind(ts(now))
-        .execute(&mut *conn)
-        .await?;
-        w.commit().await?;
-        tracing::info!(
-            command = command.name(),
-            outcome = kind.as_str(),
-            code = code.as_deref().unwrap_or(""),
-            server_seq = seq,
-            device = %device.device_id,
-            mutation = %sub.mutation_id,
-            "command"
-        );
-        let code = if kind == OutcomeKind::AppliedWithWarning { None } else { code };
-        return Ok(CommandOutcome { outcome: kind, code, message, server_seq: seq, warnings, detail, replayed: false });
-    }
+            Err(WriteError::Conflict(e)) => {
+                tracing::warn!(command = command.name(), code = e.code(), "a database constraint refused the effects");
+                return Ok(Attempt::Refused(e));
+            }
+            Err(WriteError::Server(e)) => return Err(e),
+        },
+        Err(e) => {
+            let detail = match &e {
+                DomainError::SlotConflict { taken_by } => Some(serde_json::json!({ "taken_by": taken_by })),
+                _ => None,
+            };
+            (OutcomeKind::Rejected, Some(e.code().to_string()), Some(e.message(lang)), detail, Vec::new())
+        }
+    };
+    sqlx::query(
+        "INSERT INTO commands (tenant_id, server_seq, device_id, device_seq, mutation_id, payload_hash, name, args, actor_staff_id,
+           outcome, code, message, detail, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+    )
+    .bind(id_str(device.tenant_id))
+    .bind(seq)
+    .bind(&device.device_id)
+    .bind(sub.device_seq)
+    .bind(id_str(sub.mutation_id))
+    .bind(hash)
+    .bind(command.name())
+    .bind(command.args().to_string())
+    .bind(&device.actor_id)
+    .bind(kind.as_str())
+    .bind(code.clone())
+    .bind(message.clone())
+    .bind(detail.as_ref().map(|d| d.to_string()))
+    .bind(ts(now))
+    .execute(&mut *conn)
+    .await?;
+    let code = if kind == OutcomeKind::AppliedWithWarning { None } else { code };
+    Ok(Attempt::Done(CommandOutcome { outcome: kind, code, message, server_seq: seq, warnings, detail, replayed: false }))
 }
 
 fn capacity(world: &World, store_id: Id) -> u8 {
@@ -307,11 +380,15 @@ pub async fn write_effects(conn: &mut AnyConnection, tenant: Id, seq: i64, world
         match change {
             Change::Patient(p) => {
                 upsert(conn, tenant, seq, &Doc::patient(p)).await?;
-                sqlx::query("DELETE FROM patient_guardians WHERE patient_id = $1 AND tenant_id = $2")
-                    .bind(id_str(p.id))
-                    .bind(id_str(tenant))
-                    .execute(&mut *conn)
-                    .await?;
+                // A patient the handler did not know is new (`patient.create@1` refuses a
+                // known id, and the loader loads it when it exists): no links to clear.
+                if world.patients.contains_key(&p.id) {
+                    sqlx::query("DELETE FROM patient_guardians WHERE patient_id = $1 AND tenant_id = $2")
+                        .bind(id_str(p.id))
+                        .bind(id_str(tenant))
+                        .execute(&mut *conn)
+                        .await?;
+                }
                 for g in &p.guardian_ids {
                     sqlx::query("INSERT INTO patient_guardians (tenant_id, patient_id, guardian_id) VALUES ($1, $2, $3)")
                         .bind(id_str(tenant))

@@ -12,6 +12,8 @@ use sqlx::migrate::Migrator;
 use sqlx::{Any, AnyPool, Executor, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
+use crate::apply::CommandOutcome;
+use crate::writer::{Job, Pending, Writers};
 use crate::ServerError;
 
 static SQLITE: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -57,6 +59,9 @@ pub struct Db {
     /// SQLite has one writer at a time; queueing writers here instead of in SQLite's busy
     /// handler keeps them fair and fast. PostgreSQL needs no such lock.
     write_lock: Option<Arc<Mutex<()>>>,
+    /// Where commands are applied (`writer.rs`: SQLite's group-commit writer; on PostgreSQL
+    /// each in its own transaction); None in the writer's own handle.
+    writers: Option<Arc<Writers>>,
 }
 
 /// A write transaction (and, on SQLite, this process's writer slot).
@@ -96,8 +101,9 @@ impl Db {
         }
         let pool = pool.connect_with(options).await?;
         backend.migrator().run(&pool).await?;
-        let db = Db { pool, backend, write_lock: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))) };
+        let mut db = Db { pool, backend, write_lock: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))), writers: None };
         db.ensure_epoch().await?;
+        db.writers = Some(Arc::new(Writers::start(db.clone())));
         Ok(db)
     }
 
@@ -126,6 +132,14 @@ impl Db {
             Backend::Postgres => self.pool.begin().await?,
         };
         Ok(WriteTx { tx, _writer: writer })
+    }
+
+    /// Applies a command through `writer.rs` and waits for its durable outcome.
+    pub(crate) async fn submit(&self, job: (Job, Pending)) -> Result<CommandOutcome, ServerError> {
+        match &self.writers {
+            Some(w) => w.submit(self, job).await,
+            None => Err(ServerError::Db(sqlx::Error::PoolClosed)),
+        }
     }
 
     /// The newest applied migration: the schema version.

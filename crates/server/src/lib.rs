@@ -8,8 +8,9 @@
 //! durable outcome, numbered by the per-tenant `tenant_seq`).
 //!
 //! Codemap: `db` connect/migrate/transactions · `docs` documents · `loader` the rows a
-//! command reads (mirrors the desk's loader) · `apply` one command in one transaction ·
-//! `lanes` capacity lanes · `auth` sign-in and device tokens · `import` loading a chain ·
+//! command reads (mirrors the desk's loader) · `apply` one command in a savepoint of a write
+//! transaction · `writer` SQLite group commit (one transaction and fsync for the commands
+//! waiting) · `lanes` capacity lanes · `auth` sign-in and device tokens · `import` loading a chain ·
 //! `http` the axum edge · `patient` the patient app's API · `pay` online refunds through the
 //! payment provider (`SimWeChatPay` by default) · `openapi` the API document.
 //!
@@ -30,6 +31,7 @@ pub mod loader;
 pub mod openapi;
 pub mod patient;
 pub mod pay;
+mod writer;
 
 use std::sync::Arc;
 

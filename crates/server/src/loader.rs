@@ -83,20 +83,58 @@ impl<'c> Loader<'c> {
 
     /// A store with its doctor order and its chain's visit types.
     pub async fn store(&mut self, store_id: Id) -> Result<(), ServerError> {
-        if self.world.stores.contains_key(&store_id) {
+        self.stores(&[store_id]).await
+    }
+
+    /// Stores with their doctor orders and their chain's visit types, in one query.
+    pub async fn stores(&mut self, store_ids: &[Id]) -> Result<(), ServerError> {
+        let mut wanted: Vec<Id> = Vec::new();
+        for s in store_ids {
+            if !self.world.stores.contains_key(s) && !wanted.contains(s) {
+                wanted.push(*s);
+            }
+        }
+        if wanted.is_empty() {
             return Ok(());
         }
-        let Some(store) = self.get::<Store>(kind::STORE, store_id).await? else {
-            return Ok(());
-        };
-        let tenant = store.tenant_id;
-        self.world.stores.insert(store.id, store);
-        if let Some(order) = self.get::<DoctorOrder>(kind::DOCTOR_ORDER, store_id).await? {
-            self.world.doctor_orders.insert(store_id, order);
+        // Single-valued lookups by primary key, one UNION ALL branch each (an IN list lets
+        // a planner without statistics prefer walking the tenant's index).
+        let mut sql = String::from("SELECT kind, id, data FROM entities WHERE kind = $2 AND id = $1 AND tenant_id = $1");
+        for i in 0..wanted.len() {
+            let p = 5 + i;
+            sql.push_str(&format!(
+                " UNION ALL SELECT kind, id, data FROM entities WHERE kind = $3 AND id = ${p} AND tenant_id = $1
+                  UNION ALL SELECT kind, id, data FROM entities WHERE kind = $4 AND id = ${p} AND tenant_id = $1"
+            ));
         }
-        if !self.world.visit_types.contains_key(&tenant) {
-            let defs = self.get::<Vec<VisitTypeDef>>(kind::VISIT_TYPES, tenant).await?.unwrap_or_default();
-            self.world.visit_types.insert(tenant, defs);
+        let mut q = sqlx::query_as::<_, (String, String, String)>(&sql)
+            .bind(id_str(self.tenant))
+            .bind(kind::VISIT_TYPES)
+            .bind(kind::STORE)
+            .bind(kind::DOCTOR_ORDER);
+        for s in &wanted {
+            q = q.bind(id_str(*s));
+        }
+        let rows = q.fetch_all(&mut *self.conn).await?;
+        let doc = |k: &str, id: &str| rows.iter().find(|(rk, rid, _)| rk == k && rid == id).map(|(_, _, d)| d.as_str());
+        for s in wanted {
+            let Some(data) = doc(kind::STORE, &id_str(s)) else {
+                continue;
+            };
+            let store: Store = docs::parse(data)?;
+            let tenant = store.tenant_id;
+            self.world.stores.insert(store.id, store);
+            if let Some(order) = doc(kind::DOCTOR_ORDER, &id_str(s)) {
+                self.world.doctor_orders.insert(s, docs::parse(order)?);
+            }
+            if !self.world.visit_types.contains_key(&tenant) {
+                let defs: Vec<VisitTypeDef> = if tenant == self.tenant {
+                    doc(kind::VISIT_TYPES, &id_str(tenant)).map(docs::parse).transpose()?.unwrap_or_default()
+                } else {
+                    self.get::<Vec<VisitTypeDef>>(kind::VISIT_TYPES, tenant).await?.unwrap_or_default()
+                };
+                self.world.visit_types.insert(tenant, defs);
+            }
         }
         Ok(())
     }
@@ -211,9 +249,7 @@ impl<'c> Loader<'c> {
     /// Everything `command` reads, for the given actor (the desk's `Loader::for_command`).
     pub async fn for_command(&mut self, actor: &Actor, command: &Command) -> Result<(), ServerError> {
         if let Actor::Staff { store_ids, .. } = actor {
-            for s in store_ids {
-                self.store(*s).await?;
-            }
+            self.stores(store_ids).await?;
         }
         match command {
             Command::PatientCreate(c) => {

@@ -8,7 +8,7 @@
 //! There is no SMS here: the verification code is the server's configured one (the demo's
 //! is documented in the README).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
 use axum::body::Bytes;
@@ -217,17 +217,20 @@ async fn store_world(conn: &mut AnyConnection, tenant: Id, store_id: Id) -> Resu
     if let Some(order) = docs::get::<DoctorOrder>(conn, tenant, kind::DOCTOR_ORDER, &id_str(store_id)).await? {
         world.doctor_orders.insert(store_id, order);
     }
-    let depts: Vec<(String,)> = sqlx::query_as("SELECT data FROM entities WHERE kind = $1 AND tenant_id = $2 AND store_id = $3")
-        .bind(kind::DEPARTMENT)
-        .bind(id_str(tenant))
-        .bind(id_str(store_id))
-        .fetch_all(&mut *conn)
-        .await?;
+    // Departments and doctors never carry a ref_id; saying so lets the (kind, tenant_id)
+    // index serve these reads.
+    let depts: Vec<(String,)> =
+        sqlx::query_as("SELECT data FROM entities WHERE kind = $1 AND tenant_id = $2 AND store_id = $3 AND ref_id IS NULL")
+            .bind(kind::DEPARTMENT)
+            .bind(id_str(tenant))
+            .bind(id_str(store_id))
+            .fetch_all(&mut *conn)
+            .await?;
     for (d,) in depts {
         let d: Department = docs::parse(&d)?;
         world.departments.insert(d.id, d);
     }
-    let doctors: Vec<(String,)> = sqlx::query_as("SELECT data FROM entities WHERE kind = $1 AND tenant_id = $2")
+    let doctors: Vec<(String,)> = sqlx::query_as("SELECT data FROM entities WHERE kind = $1 AND tenant_id = $2 AND ref_id IS NULL")
         .bind(kind::DOCTOR)
         .bind(id_str(tenant))
         .fetch_all(&mut *conn)
@@ -295,7 +298,7 @@ pub struct FreeSlot {
 /// Free future slots by complaint → department → doctor, in the store's doctor order.
 pub async fn free_slots(db: &Db, who: &PatientAuth, store_id: Id, q: &SlotQuery, now: DateTime<Utc>) -> Result<Vec<FreeSlot>, ServerError> {
     let mut conn = db.pool().acquire().await?;
-    let (mut world, store) = store_world(&mut conn, who.tenant_id, store_id).await?;
+    let (world, store) = store_world(&mut conn, who.tenant_id, store_id).await?;
     let tz = slots::zone(&store.timezone);
     let from = q.from.unwrap_or_else(|| slots::local_date(tz, now));
     let to = q.to.unwrap_or(from + Duration::days(6));
@@ -321,7 +324,11 @@ pub async fn free_slots(db: &Db, who: &PatientAuth, store_id: Id, q: &SlotQuery,
         .collect();
     let (win_from, _) = docs::day_window(tz, from);
     let (_, win_to) = docs::day_window(tz, to);
+    // Per wanted doctor: their schedules in this store and their appointments and blocked
+    // times (in any store) around [from, to], kept apart from the other doctors' rows.
+    let mut per_doctor: BTreeMap<Id, World> = BTreeMap::new();
     for doctor in &wanted {
+        let mut w = World::default();
         let rows: Vec<(String,)> = sqlx::query_as(
             "SELECT data FROM entities WHERE kind = $1 AND ref_id = $2 AND day >= $3 AND day <= $4 AND tenant_id = $5 AND store_id = $6",
         )
@@ -335,48 +342,62 @@ pub async fn free_slots(db: &Db, who: &PatientAuth, store_id: Id, q: &SlotQuery,
         .await?;
         for (d,) in rows {
             let s: Schedule = docs::parse(&d)?;
-            world.schedules.insert(s.id, s);
+            w.schedules.insert(s.id, s);
         }
+        // end_ts first: the (kind, ref_id, tenant_id, end_ts) index starts the scan at the
+        // window instead of at the doctor's first appointment ever.
         for k in [kind::APPOINTMENT, kind::BLOCK] {
             let rows: Vec<(String,)> = sqlx::query_as(
-                "SELECT data FROM entities WHERE kind = $1 AND ref_id = $2 AND start_ts < $3 AND end_ts > $4 AND tenant_id = $5",
+                "SELECT data FROM entities WHERE kind = $1 AND ref_id = $2 AND end_ts > $3 AND start_ts < $4 AND tenant_id = $5",
             )
             .bind(k)
             .bind(id_str(*doctor))
-            .bind(win_to)
             .bind(win_from)
+            .bind(win_to)
             .bind(id_str(who.tenant_id))
             .fetch_all(&mut *conn)
             .await?;
             for (d,) in rows {
                 if k == kind::APPOINTMENT {
                     let a: Appointment = docs::parse(&d)?;
-                    world.appointments.insert(a.id, a);
+                    w.appointments.insert(a.id, a);
                 } else {
                     let b: BlockedTime = docs::parse(&d)?;
-                    world.blocks.insert(b.id, b);
+                    w.blocks.insert(b.id, b);
                 }
             }
         }
+        per_doctor.insert(*doctor, w);
+    }
+    drop(conn);
+    // Each doctor's free slots over the days, once (a doctor in two departments is listed
+    // under both), computed by the domain on a world holding only that doctor's rows: the
+    // domain filters by doctor anyway, so the slots are the same.
+    type Free = (DateTime<Utc>, DateTime<Utc>, u8);
+    let mut free_of: BTreeMap<Id, Vec<Free>> = BTreeMap::new();
+    for (doctor, w) in &per_doctor {
+        let mut list = Vec::new();
+        let mut day = from;
+        while day <= to {
+            for slot in booking::doctor_slots(w, &store, *doctor, day) {
+                if slot.is_free() && slot.start > now {
+                    list.push((slot.start, slot.end, slot.capacity - slot.booked));
+                }
+            }
+            day += Duration::days(1);
+        }
+        free_of.insert(*doctor, list);
     }
     let mut out = Vec::new();
     for dept in &departments {
         for doctor in wanted.iter().filter(|id| world.doctors[*id].department_ids.contains(dept)) {
-            let mut day = from;
-            while day <= to {
-                for slot in booking::doctor_slots(&world, &store, *doctor, day) {
-                    if slot.is_free() && slot.start > now {
-                        out.push(FreeSlot {
-                            department_id: *dept,
-                            doctor_id: *doctor,
-                            start: slot.start,
-                            end: slot.end,
-                            free: slot.capacity - slot.booked,
-                        });
-                    }
-                }
-                day += Duration::days(1);
-            }
+            out.extend(free_of[doctor].iter().map(|&(start, end, free)| FreeSlot {
+                department_id: *dept,
+                doctor_id: *doctor,
+                start,
+                end,
+                free,
+            }));
         }
     }
     Ok(out)

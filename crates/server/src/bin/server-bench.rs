@@ -67,7 +67,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 fn verdict(ok: bool) -> &'static str {
     if ok {
-        "ok"
+        "MET"
     } else {
         "MISSED"
     }
