@@ -7,9 +7,11 @@ use std::path::{Path, PathBuf};
 
 use clinicdesk_app::api::{ApiError, Session};
 use clinicdesk_app::commands::desk::Outcome;
+use clinicdesk_domain::commands::{EyeExamAmend, EyeExamRecord};
 use clinicdesk_domain::model::StoreSettings;
 use clinicdesk_store::booking::BookingOptions;
 use clinicdesk_store::detail::{AppointmentDetail, InboxItem};
+use clinicdesk_store::eyes::{ExamAuditLine, PatientExamRow};
 use clinicdesk_store::views::{BoardDay, DoctorWeek, PatientHit};
 use ts_rs::{Config, TS};
 
@@ -25,6 +27,10 @@ fn generate(dir: &Path) {
     InboxItem::export_all(&cfg).expect("InboxItem");
     BookingOptions::export_all(&cfg).expect("BookingOptions");
     StoreSettings::export_all(&cfg).expect("StoreSettings");
+    PatientExamRow::export_all(&cfg).expect("PatientExamRow");
+    ExamAuditLine::export_all(&cfg).expect("ExamAuditLine");
+    EyeExamRecord::export_all(&cfg).expect("EyeExamRecord");
+    EyeExamAmend::export_all(&cfg).expect("EyeExamAmend");
 }
 
 fn read_dir(dir: &Path) -> BTreeMap<String, String> {

@@ -1,4 +1,5 @@
-//! The one error shape at the IPC edge: `{code, message}`, message in the user's language.
+//! The one error shape at the IPC edge: `{code, message}`, message in the user's language,
+//! plus `field` when a form value was refused (so the form can show it next to the field).
 
 use clinicdesk_domain::roles::Role;
 use clinicdesk_domain::Lang;
@@ -10,6 +11,10 @@ use serde::Serialize;
 pub struct ApiError {
     pub code: String,
     pub message: String,
+    /// The form field a refusal is about (`"od.sphere_cd"`, `"examined_at"`), when it is about one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub field: Option<String>,
 }
 
 /// The signed-in staff member as the UI sees them.
@@ -28,7 +33,11 @@ pub struct Session {
 
 impl ApiError {
     pub fn not_signed_in(lang: Lang) -> Self {
-        ApiError { code: "not_signed_in".into(), message: lang.pick("请先登录。", "請先登入。", "Please sign in first.").into() }
+        ApiError {
+            code: "not_signed_in".into(),
+            message: lang.pick("请先登录。", "請先登入。", "Please sign in first.").into(),
+            field: None,
+        }
     }
 
     pub fn forbidden(lang: Lang) -> Self {
@@ -41,6 +50,7 @@ impl ApiError {
                     "Your account has no store; ask a manager.",
                 )
                 .into(),
+            field: None,
         }
     }
 
@@ -52,11 +62,12 @@ impl ApiError {
                 Lang::ZhTw => format!("登入失敗次數過多，請 {seconds} 秒後再試。"),
                 Lang::En => format!("Too many failed sign-ins; try again in {seconds} seconds."),
             },
+            field: None,
         }
     }
 
     pub fn from_domain(e: &clinicdesk_domain::DomainError, lang: Lang) -> Self {
-        ApiError { code: e.code().to_string(), message: e.message(lang) }
+        ApiError { code: e.code().to_string(), message: e.message(lang), field: e.field() }
     }
 
     pub fn from_store(e: &StoreError, lang: Lang) -> Self {
@@ -64,7 +75,11 @@ impl ApiError {
             // Details for IT; no patient data is in store errors.
             tracing::warn!(code = e.code(), error = %e, "desk command failed");
         }
-        ApiError { code: e.code().to_string(), message: e.message(lang) }
+        let field = match e {
+            StoreError::Domain(d) => d.field(),
+            _ => None,
+        };
+        ApiError { code: e.code().to_string(), message: e.message(lang), field }
     }
 
     pub fn bad_input(lang: Lang, what: &str) -> Self {
@@ -75,6 +90,7 @@ impl ApiError {
                 Lang::ZhTw => format!("輸入有誤：{what}"),
                 Lang::En => format!("Invalid input: {what}"),
             },
+            field: None,
         }
     }
 }

@@ -48,7 +48,9 @@ pub fn run() {
             commands::desk::appointment_detail,
             commands::desk::cancellation_inbox,
             commands::desk::booking_options,
-            commands::desk::store_settings
+            commands::desk::store_settings,
+            commands::eyes::patient_exams,
+            commands::eyes::exam_audit
         ])
         .run(tauri::generate_context!())
         .expect("error while running the ClinicDesk window");

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::appointment::{next_state, Action};
 use crate::booking::decide_visit_type;
 use crate::error::{DomainError, Entity};
+use crate::eye::{self, Correction, CorrectionKind, ExamAuditAction, EyeExam, EyeExamAudit, FieldChange};
 use crate::fees::{self, Origin};
 use crate::model::*;
 use crate::money::Fen;
@@ -167,6 +168,30 @@ pub struct UpdateSettings {
     pub settings: StoreSettings,
 }
 
+/// A new eye exam (DOMAIN.md §7): both eyes' readings, optionally linked to the visit it was
+/// made at, and optionally the patient's current correction as confirmed at this exam.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct EyeExamRecord {
+    pub exam: EyeExam,
+    /// The visit (appointment) of this patient in this store the exam belongs to.
+    pub appointment_id: Option<Id>,
+    /// The patient's current correction; `None` leaves the recorded one as it is.
+    pub correction: Option<Correction>,
+}
+
+/// A correction of a recorded exam (same id, patient and store). The replaced values stay in
+/// the audit trail; a reason is required.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct EyeExamAmend {
+    pub exam: EyeExam,
+    pub correction: Option<Correction>,
+    pub reason: String,
+}
+
 /// Every command, by its wire name `area.verb@version`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "name", content = "args")]
@@ -213,6 +238,10 @@ pub enum Command {
     SetDoctorHidden(SetDoctorHidden),
     #[serde(rename = "store.update_settings@1")]
     UpdateSettings(UpdateSettings),
+    #[serde(rename = "eye_exam.record@1")]
+    EyeExamRecord(EyeExamRecord),
+    #[serde(rename = "eye_exam.amend@1")]
+    EyeExamAmend(EyeExamAmend),
 }
 
 /// The names this build knows; a newer app's command waits in the outbox (SYNC.md §8).
@@ -238,6 +267,8 @@ pub const KNOWN_COMMANDS: &[&str] = &[
     "store.set_doctor_order@1",
     "store.set_doctor_hidden@1",
     "store.update_settings@1",
+    "eye_exam.record@1",
+    "eye_exam.amend@1",
 ];
 
 impl Command {
@@ -264,6 +295,8 @@ impl Command {
             Command::SetDoctorOrder(_) => "store.set_doctor_order@1",
             Command::SetDoctorHidden(_) => "store.set_doctor_hidden@1",
             Command::UpdateSettings(_) => "store.update_settings@1",
+            Command::EyeExamRecord(_) => "eye_exam.record@1",
+            Command::EyeExamAmend(_) => "eye_exam.amend@1",
         }
     }
 
@@ -309,6 +342,8 @@ pub fn handle(world: &World, ctx: &Ctx, command: &Command) -> Result<Effects, Do
         Command::SetDoctorOrder(c) => set_doctor_order(world, &mut fx, c)?,
         Command::SetDoctorHidden(c) => set_doctor_hidden(world, &mut fx, c)?,
         Command::UpdateSettings(c) => update_settings(world, &mut fx, c)?,
+        Command::EyeExamRecord(c) => eye_exam_record(world, &mut fx, c)?,
+        Command::EyeExamAmend(c) => eye_exam_amend(world, &mut fx, c)?,
     }
     Ok(fx.effects)
 }
@@ -915,5 +950,121 @@ fn update_settings(world: &World, fx: &mut Fx, c: &UpdateSettings) -> Result<(),
         }
     }
     fx.put(Change::StoreSettings { store_id: c.store_id, settings: c.settings.clone() });
+    Ok(())
+}
+
+/// Checks an exam entered at the desk and returns it as it is stored (biometer trimmed):
+/// the patient belongs to the store's chain, the date is neither in the store's future nor
+/// before the patient's birth, and every reading passes [`eye::validate_exam`].
+fn checked_exam(world: &World, ctx: &Ctx, exam: &EyeExam) -> Result<EyeExam, DomainError> {
+    let store = world.store(exam.store_id)?;
+    let patient = world.patient(exam.patient_id)?;
+    if patient.tenant_id != store.tenant_id {
+        return Err(DomainError::NotFound { what: Entity::Patient, id: patient.id });
+    }
+    let today = slots::local_date(slots::zone(&store.timezone), ctx.now);
+    if exam.examined_at > today || exam.examined_at < patient.birth_date {
+        return Err(DomainError::InvalidExamDate { examined_at: exam.examined_at });
+    }
+    let mut exam = exam.clone();
+    exam.biometer = optional_text("biometer", &exam.biometer)?.unwrap_or_default();
+    eye::validate_exam(&exam).map_err(DomainError::InvalidEyeExam)?;
+    Ok(exam)
+}
+
+/// A trimmed optional text: empty is `None`, otherwise as [`text::required`].
+fn optional_text(field: &'static str, value: &str) -> Result<Option<String>, DomainError> {
+    if value.trim().is_empty() {
+        Ok(None)
+    } else {
+        text::required(field, value, NAME_MAX).map(Some)
+    }
+}
+
+/// Checks the patient's correction: no fitting date in the store's future, and no details
+/// for "no correction". Returns it as stored (texts trimmed, empty texts as `None`).
+fn checked_correction(world: &World, ctx: &Ctx, store_id: Id, c: &Correction) -> Result<Correction, DomainError> {
+    let store = world.store(store_id)?;
+    let today = slots::local_date(slots::zone(&store.timezone), ctx.now);
+    let brand = c.brand.as_deref().map(|b| optional_text("correction.brand", b)).transpose()?.flatten();
+    let manufacturer = c.manufacturer.as_deref().map(|m| optional_text("correction.manufacturer", m)).transpose()?.flatten();
+    if c.kind == CorrectionKind::None && (c.fitted_on.is_some() || brand.is_some() || manufacturer.is_some()) {
+        return Err(DomainError::InvalidCorrection { field: "kind" });
+    }
+    if c.fitted_on.is_some_and(|d| d > today) {
+        return Err(DomainError::InvalidCorrection { field: "fitted_on" });
+    }
+    Ok(Correction { kind: c.kind, fitted_on: c.fitted_on, brand, manufacturer })
+}
+
+/// Puts the exam (and a changed correction) and one audit line with every value set or changed.
+fn put_exam(
+    world: &World,
+    fx: &mut Fx,
+    old: Option<&EyeExam>,
+    exam: EyeExam,
+    appointment_id: Option<Id>,
+    correction: Option<Correction>,
+    reason: Option<String>,
+) {
+    let mut changes: Vec<FieldChange> = eye::exam_changes(old, &exam);
+    // A correction confirmed as it was is not written again.
+    if let Some(c) = correction.filter(|c| world.corrections.get(&exam.patient_id) != Some(c)) {
+        changes.extend(eye::correction_changes(world.corrections.get(&exam.patient_id), &c));
+        fx.put(Change::Correction { patient_id: exam.patient_id, correction: c });
+    }
+    let index = fx.effects.eye_audit.len() as u16;
+    fx.effects.eye_audit.push(EyeExamAudit {
+        mutation_id: fx.ctx.mutation_id,
+        index,
+        exam_id: exam.id,
+        patient_id: exam.patient_id,
+        store_id: exam.store_id,
+        at: fx.ctx.now,
+        actor: fx.ctx.actor.label(),
+        action: if old.is_some() { ExamAuditAction::Amended } else { ExamAuditAction::Recorded },
+        reason,
+        changes,
+    });
+    fx.put(Change::EyeExam { exam, appointment_id });
+}
+
+/// `eye_exam.record@1`: optometrists and managers of the store record an exam; a value out
+/// of its clinical range or step refuses the whole entry, naming the field.
+fn eye_exam_record(world: &World, fx: &mut Fx, c: &EyeExamRecord) -> Result<(), DomainError> {
+    fx.ctx.actor.require(Permission::EditClinical, Some(c.exam.store_id))?;
+    if world.eye_exams.contains_key(&c.exam.id) {
+        return Err(DomainError::IdTaken { what: Entity::EyeExam });
+    }
+    let exam = checked_exam(world, fx.ctx, &c.exam)?;
+    if let Some(appointment_id) = c.appointment_id {
+        let visit = world.appointment(appointment_id)?;
+        if visit.patient_id != exam.patient_id || visit.store_id != exam.store_id {
+            return Err(DomainError::ExamVisitMismatch);
+        }
+    }
+    let correction = c.correction.as_ref().map(|k| checked_correction(world, fx.ctx, exam.store_id, k)).transpose()?;
+    put_exam(world, fx, None, exam, c.appointment_id, correction, None);
+    Ok(())
+}
+
+/// `eye_exam.amend@1`: corrects a recorded exam of the same patient and store, with a reason;
+/// the audit line keeps the replaced values.
+fn eye_exam_amend(world: &World, fx: &mut Fx, c: &EyeExamAmend) -> Result<(), DomainError> {
+    // The role first, so that a receptionist learns nothing about which exams exist.
+    fx.ctx.actor.require(Permission::EditClinical, None)?;
+    let old = world.eye_exam(c.exam.id)?;
+    fx.ctx.actor.require(Permission::EditClinical, Some(old.store_id))?;
+    if c.exam.patient_id != old.patient_id || c.exam.store_id != old.store_id {
+        return Err(DomainError::InvalidPayload { detail: "an exam's patient and store cannot change".into() });
+    }
+    let exam = checked_exam(world, fx.ctx, &c.exam)?;
+    let correction = c.correction.as_ref().map(|k| checked_correction(world, fx.ctx, exam.store_id, k)).transpose()?;
+    let reason = text::required("reason", &c.reason, REASON_MAX)?;
+    let correction_changed = correction.as_ref().is_some_and(|k| world.corrections.get(&exam.patient_id) != Some(k));
+    if &exam == old && !correction_changed {
+        return Err(DomainError::ExamUnchanged);
+    }
+    put_exam(world, fx, Some(old), exam, None, correction, Some(reason));
     Ok(())
 }

@@ -1,8 +1,9 @@
 //! The one error type of the domain. Each variant has a stable `code()` for programs and a
 //! `message(lang)` for people that says what happened and what to do.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
+use crate::eye::EyeError;
 use crate::model::{AppointmentState, CancellationPolicy, Id};
 use crate::roles::{Permission, Role};
 use crate::Lang;
@@ -20,6 +21,7 @@ pub enum Entity {
     Fee,
     CancellationRequest,
     Channel,
+    EyeExam,
 }
 
 impl Entity {
@@ -36,6 +38,7 @@ impl Entity {
             Entity::Fee => lang.pick("挂号费", "掛號費", "registration fee"),
             Entity::CancellationRequest => lang.pick("取消申请", "取消申請", "cancellation request"),
             Entity::Channel => lang.pick("渠道码", "渠道碼", "channel code"),
+            Entity::EyeExam => lang.pick("检查记录", "檢查記錄", "eye exam"),
         }
     }
 }
@@ -118,6 +121,17 @@ pub enum DomainError {
     IdTaken { what: Entity },
     #[error("payment method not possible here")]
     PayMethodNotHere { online: bool },
+    /// A value of the exam form is out of its clinical range or step (the field is in the error).
+    #[error("eye exam: {0}")]
+    InvalidEyeExam(EyeError),
+    #[error("exam date {examined_at} is in the future or before the patient's birth")]
+    InvalidExamDate { examined_at: NaiveDate },
+    #[error("correction field {field} is not valid")]
+    InvalidCorrection { field: &'static str },
+    #[error("the visit is not this patient's in this store")]
+    ExamVisitMismatch,
+    #[error("the amendment changes nothing")]
+    ExamUnchanged,
 }
 
 impl DomainError {
@@ -163,6 +177,27 @@ impl DomainError {
             InvalidPayload { .. } => "invalid_payload",
             IdTaken { .. } => "id_taken",
             PayMethodNotHere { .. } => "pay_method_not_here",
+            InvalidEyeExam(e) => e.code(),
+            InvalidExamDate { .. } => "exam_date_invalid",
+            InvalidCorrection { .. } => "correction_invalid",
+            ExamVisitMismatch => "exam_visit_mismatch",
+            ExamUnchanged => "exam_unchanged",
+        }
+    }
+
+    /// The form field a refusal is about, as the path of the value in the command's
+    /// arguments relative to the exam (`"od.sphere_cd"`, `"examined_at"`, `"correction.fitted_on"`,
+    /// `"reason"`), so the form can show the message next to it. `None` when it is not about
+    /// one field.
+    pub fn field(&self) -> Option<String> {
+        use DomainError::*;
+        match self {
+            InvalidEyeExam(e) => Some(e.field()),
+            InvalidExamDate { .. } => Some("examined_at".into()),
+            InvalidCorrection { field } => Some(format!("correction.{field}")),
+            EmptyText { field } | TextTooLong { field, .. } => Some((*field).into()),
+            ExamVisitMismatch => Some("appointment_id".into()),
+            _ => None,
         }
     }
 
@@ -388,6 +423,42 @@ impl DomainError {
             PayMethodNotHere { online: false } => {
                 l.pick("患者端只能线上支付。", "患者端只能線上支付。", "The patient app only takes online payment.").into()
             }
+            InvalidEyeExam(e) => e.message(l),
+            InvalidExamDate { examined_at } => match l {
+                Lang::ZhCn => format!("检查日期 {examined_at} 无效：不能晚于今天，也不能早于患者出生日期，请更正后保存。"),
+                Lang::ZhTw => format!("檢查日期 {examined_at} 無效：不能晚於今天，也不能早於患者出生日期，請更正後儲存。"),
+                Lang::En => format!(
+                    "Exam date {examined_at} is not valid: it cannot be in the future or before the patient's birth; please correct it."
+                ),
+            },
+            InvalidCorrection { field: "fitted_on" } => l
+                .pick(
+                    "配镜/定片日期不能晚于今天，请更正后保存。",
+                    "配鏡/定片日期不能晚於今天，請更正後儲存。",
+                    "The fitting date cannot be in the future; please correct it.",
+                )
+                .into(),
+            InvalidCorrection { .. } => l
+                .pick(
+                    "矫正方式为“无”时不能填写配镜日期、品牌或厂家，请清空后保存。",
+                    "矯正方式為「無」時不能填寫配鏡日期、品牌或廠家，請清空後儲存。",
+                    "With no correction, leave the fitting date, brand and manufacturer empty.",
+                )
+                .into(),
+            ExamVisitMismatch => l
+                .pick(
+                    "所选就诊不是该患者在本门店的预约，请重新选择。",
+                    "所選就診不是該患者在本門店的預約，請重新選擇。",
+                    "That visit is not this patient's appointment in this store; please pick another.",
+                )
+                .into(),
+            ExamUnchanged => l
+                .pick(
+                    "检查记录没有任何修改，无需保存。",
+                    "檢查記錄沒有任何修改，無需儲存。",
+                    "Nothing in the exam was changed; there is nothing to save.",
+                )
+                .into(),
             IdTaken { what } => match l {
                 Lang::ZhCn => format!("该{}已存在。", what.name(l)),
                 Lang::ZhTw => format!("該{}已存在。", what.name(l)),
@@ -427,6 +498,9 @@ fn field_name(field: &str, l: Lang) -> &'static str {
         "reason" => l.pick("原因", "原因", "reason"),
         "phone" => l.pick("手机号", "手機號", "phone number"),
         "guardian_name" => l.pick("监护人姓名", "監護人姓名", "guardian's name"),
+        "biometer" => l.pick("生物测量仪", "生物測量儀", "biometer"),
+        "correction.brand" => l.pick("镜片品牌", "鏡片品牌", "lens brand"),
+        "correction.manufacturer" => l.pick("生产厂家", "生產廠家", "manufacturer"),
         _ => l.pick("内容", "內容", "text"),
     }
 }

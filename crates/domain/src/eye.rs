@@ -15,7 +15,7 @@
 //! | `ucva_hundredths`, `bcva_hundredths` | decimal VA × 100        | 100 = 1.0          |
 //! | `central_corneal_thickness_um` | micrometres                   | 540                |
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -44,6 +44,7 @@ impl Eye {
 
 /// One eye's readings at one exam. A field is `None` when it was not measured.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct EyeReading {
     pub eye: Eye,
@@ -90,6 +91,7 @@ impl EyeReading {
 
 /// One eye exam (both eyes) of one patient in one store.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct EyeExam {
     pub id: Uuid,
@@ -133,6 +135,7 @@ impl CorrectionKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Correction {
     pub kind: CorrectionKind,
@@ -259,6 +262,27 @@ impl EyeError {
             EyeError::CornealThicknessOutOfRange { .. } => "eye.cct_range",
             EyeError::EyeMismatch { .. } => "eye.eye_mismatch",
             EyeError::RecheckNotAfterExam { .. } => "eye.recheck_before_exam",
+        }
+    }
+
+    /// The form field the error belongs to, as the path of the value in the exam's JSON
+    /// (`"od.sphere_cd"`, `"os.k2_cd"`, `"next_recheck"`), so the form can show the message
+    /// next to it.
+    pub fn field(&self) -> String {
+        let at = |eye: &Eye, name: &str| format!("{}.{name}", eye_key(*eye));
+        match self {
+            EyeError::SphereOutOfRange { eye, .. } | EyeError::SphereStep { eye, .. } => at(eye, "sphere_cd"),
+            EyeError::CylinderOutOfRange { eye, .. } | EyeError::CylinderStep { eye, .. } => at(eye, "cylinder_cd"),
+            EyeError::AxisOutOfRange { eye, .. } | EyeError::AxisMissing { eye, .. } => at(eye, "axis_deg"),
+            EyeError::AxialLengthOutOfRange { eye, .. } => at(eye, "axial_length_um"),
+            EyeError::KeratometryOutOfRange { eye, which: KReading::K1, .. } => at(eye, "k1_cd"),
+            EyeError::KeratometryOutOfRange { eye, which: KReading::K2, .. } => at(eye, "k2_cd"),
+            EyeError::IopOutOfRange { eye, .. } => at(eye, "iop_dmmhg"),
+            EyeError::VisualAcuityOutOfRange { eye, which: VaKind::Ucva, .. } => at(eye, "ucva_hundredths"),
+            EyeError::VisualAcuityOutOfRange { eye, which: VaKind::Bcva, .. } => at(eye, "bcva_hundredths"),
+            EyeError::CornealThicknessOutOfRange { eye, .. } => at(eye, "central_corneal_thickness_um"),
+            EyeError::EyeMismatch { slot, .. } => at(slot, "eye"),
+            EyeError::RecheckNotAfterExam { .. } => "next_recheck".to_string(),
         }
     }
 
@@ -472,6 +496,178 @@ impl EyeError {
             ),
         }
     }
+}
+
+/// "od" / "os": the key of an eye's reading in an exam's JSON.
+fn eye_key(eye: Eye) -> &'static str {
+    match eye {
+        Eye::Od => "od",
+        Eye::Os => "os",
+    }
+}
+
+/// One value an exam entry set or changed, for the audit trail: the field's path in the
+/// exam's JSON (`"od.sphere_cd"`, `"biometer"`, `"correction.kind"`), the value before
+/// (`null` when there was none) and after.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct FieldChange {
+    pub field: String,
+    pub from: serde_json::Value,
+    pub to: serde_json::Value,
+}
+
+/// Flattens a JSON object into (dotted path, leaf value) pairs.
+fn leaves(prefix: &str, v: &serde_json::Value, out: &mut Vec<(String, serde_json::Value)>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, v) in m {
+                let path = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                leaves(&path, v, out);
+            }
+        }
+        other => out.push((prefix.to_string(), other.clone())),
+    }
+}
+
+/// The fields that differ between `old` (nothing, for a new entry) and `new`, in a stable
+/// order, as dotted paths under `prefix`. Fields listed in `skip` (identity, not content)
+/// are left out; a new entry lists only the values it sets.
+fn diff<T: Serialize>(prefix: &str, old: Option<&T>, new: &T, skip: &[&str]) -> Vec<FieldChange> {
+    let to_json = |v: &T| serde_json::to_value(v).expect("eye records serialize");
+    let mut after = Vec::new();
+    leaves(prefix, &to_json(new), &mut after);
+    let mut before = Vec::new();
+    if let Some(old) = old {
+        leaves(prefix, &to_json(old), &mut before);
+    }
+    let before: std::collections::BTreeMap<String, serde_json::Value> = before.into_iter().collect();
+    after
+        .into_iter()
+        .filter(|(field, _)| !skip.contains(&field.as_str()))
+        .filter_map(|(field, to)| {
+            let from = before.get(&field).cloned().unwrap_or(serde_json::Value::Null);
+            (from != to).then_some(FieldChange { field, from, to })
+        })
+        .collect()
+}
+
+/// What an exam entry sets or changes, field by field (`od.eye`/`os.eye` and the ids are
+/// identity, not values, and are not listed).
+pub fn exam_changes(old: Option<&EyeExam>, new: &EyeExam) -> Vec<FieldChange> {
+    diff("", old, new, &["id", "patient_id", "store_id", "od.eye", "os.eye"])
+}
+
+/// What a correction entry sets or changes, as `correction.*` fields.
+pub fn correction_changes(old: Option<&Correction>, new: &Correction) -> Vec<FieldChange> {
+    diff("correction", old, new, &[])
+}
+
+/// Whether an audit line records a new exam or a correction of one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExamAuditAction {
+    Recorded,
+    Amended,
+}
+
+impl ExamAuditAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExamAuditAction::Recorded => "recorded",
+            ExamAuditAction::Amended => "amended",
+        }
+    }
+}
+
+/// One audit line of the eye-health record: who entered or changed which values of an
+/// exam (and of the patient's correction), when and why. An amendment keeps the values it
+/// replaced in `changes[].from`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EyeExamAudit {
+    /// The command that made the change, and the line's index within it.
+    pub mutation_id: Uuid,
+    pub index: u16,
+    pub exam_id: Uuid,
+    pub patient_id: Uuid,
+    pub store_id: Uuid,
+    pub at: DateTime<Utc>,
+    /// The actor's label (`"optometrist:赵视光"`).
+    pub actor: String,
+    pub action: ExamAuditAction,
+    pub reason: Option<String>,
+    pub changes: Vec<FieldChange>,
+}
+
+/// One eye's line in the exam table: its SER and axial length, and the change since the
+/// patient's latest earlier exam that measured the same value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct EyeTrend {
+    pub eye: Eye,
+    /// SER in 0.01 D ([`ser_cd`]).
+    pub ser_cd: Option<i32>,
+    /// SER minus the SER of the latest earlier exam with one, in 0.01 D (negative: more myopic).
+    pub ser_change_cd: Option<i32>,
+    /// The date of the exam `ser_change_cd` compares with.
+    pub ser_since: Option<NaiveDate>,
+    pub axial_length_um: Option<i32>,
+    /// Axial length minus that of the latest earlier exam with one, in µm.
+    pub axial_change_um: Option<i32>,
+    /// The date of the exam `axial_change_um` compares with.
+    pub axial_since: Option<NaiveDate>,
+    /// True when that earlier axial length came from another biometer (not strictly comparable).
+    pub axial_other_biometer: bool,
+}
+
+/// One row of a patient's exam table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ExamTableRow {
+    pub exam: EyeExam,
+    pub od: EyeTrend,
+    pub os: EyeTrend,
+}
+
+/// A patient's exam table, newest first, from their exams **oldest first** (exams of the same
+/// day keep the given order: the later one counts as newer). Each eye's SER and axial
+/// length are compared with the latest earlier exam that measured them, so a pressure-only
+/// recheck in between does not hide the change.
+pub fn exam_table(exams_oldest_first: &[EyeExam]) -> Vec<ExamTableRow> {
+    let mut exams: Vec<&EyeExam> = exams_oldest_first.iter().collect();
+    exams.sort_by_key(|e| e.examined_at); // stable: same-day exams keep their order
+    let mut rows: Vec<ExamTableRow> = Vec::with_capacity(exams.len());
+    for (i, exam) in exams.iter().enumerate() {
+        let earlier = &exams[..i];
+        let trend = |eye: Eye| {
+            let r = exam.reading(eye);
+            let ser = ser_cd(r);
+            let axial = r.axial_length_um;
+            let prev_ser = earlier.iter().rev().find_map(|e| ser_cd(e.reading(eye)).map(|v| (v, e.examined_at)));
+            let prev_axial = earlier.iter().rev().find_map(|e| e.reading(eye).axial_length_um.map(|v| (v, e)));
+            let (ser_change_cd, ser_since) = match (ser, prev_ser) {
+                (Some(now), Some((before, on))) => (Some(now - before), Some(on)),
+                _ => (None, None),
+            };
+            let (axial_change_um, axial_since, axial_other_biometer) = match (axial, prev_axial) {
+                (Some(now), Some((before, e))) => (Some(now - before), Some(e.examined_at), e.biometer.trim() != exam.biometer.trim()),
+                _ => (None, None, false),
+            };
+            EyeTrend {
+                eye,
+                ser_cd: ser,
+                ser_change_cd,
+                ser_since,
+                axial_length_um: axial,
+                axial_change_um,
+                axial_since,
+                axial_other_biometer,
+            }
+        };
+        rows.push(ExamTableRow { exam: (*exam).clone(), od: trend(Eye::Od), os: trend(Eye::Os) });
+    }
+    rows.reverse();
+    rows
 }
 
 /// An integer in units of 10^-decimals printed exactly: `decimal(-5, 1)` = "-0.5".
@@ -809,6 +1005,33 @@ mod tests {
             assert!(zh_tw.contains('請'), "zh-TW says what to do: {zh_tw}");
             assert!(en.to_lowercase().contains("please"), "en says what to do: {en}");
             assert_ne!(zh_cn, zh_tw, "zh-TW is not a copy of zh-CN: {zh_cn}");
+        }
+    }
+
+    #[test]
+    fn every_error_names_the_form_field_it_belongs_to() {
+        let fields: Vec<String> = every_error().iter().map(EyeError::field).collect();
+        let expected = [
+            "od.sphere_cd",
+            "od.sphere_cd",
+            "od.cylinder_cd",
+            "od.cylinder_cd",
+            "od.axis_deg",
+            "od.axis_deg",
+            "od.axial_length_um",
+            "od.k1_cd",
+            "od.iop_dmmhg",
+            "od.ucva_hundredths",
+            "od.central_corneal_thickness_um",
+            "od.eye",
+            "next_recheck",
+        ];
+        assert_eq!(fields, expected);
+        // Each field path names a value of the exam's JSON.
+        let json = serde_json::to_value(exam()).unwrap();
+        for f in &fields {
+            let pointer = format!("/{}", f.replace('.', "/"));
+            assert!(json.pointer(&pointer).is_some(), "{f} is not a field of the exam");
         }
     }
 

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{DomainError, Entity};
+use crate::eye::{Correction, EyeExam, EyeExamAudit};
 use crate::model::*;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -34,6 +35,12 @@ pub struct World {
     /// Patients known to have a completed visit in the chain (loaded by stores that do not
     /// load every appointment of a patient).
     pub patients_with_completed_visit: std::collections::BTreeSet<Id>,
+    /// Eye exams by id (DOMAIN.md §7).
+    #[serde(default)]
+    pub eye_exams: BTreeMap<Id, EyeExam>,
+    /// Each patient's current optical correction, by patient id.
+    #[serde(default)]
+    pub corrections: BTreeMap<Id, Correction>,
 }
 
 /// One row a handler creates or replaces.
@@ -47,7 +54,21 @@ pub enum Change {
     Refund(Refund),
     Request(CancellationRequest),
     DoctorOrder(DoctorOrder),
-    StoreSettings { store_id: Id, settings: StoreSettings },
+    StoreSettings {
+        store_id: Id,
+        settings: StoreSettings,
+    },
+    /// A new exam, or a corrected one (same id). `appointment_id` links a new exam to its
+    /// visit; an amendment keeps the link the exam already has.
+    EyeExam {
+        exam: EyeExam,
+        appointment_id: Option<Id>,
+    },
+    /// A patient's current correction, replacing the previous one.
+    Correction {
+        patient_id: Id,
+        correction: Correction,
+    },
 }
 
 /// Something the desk should show although the command applied.
@@ -62,6 +83,9 @@ pub struct Effects {
     pub changes: Vec<Change>,
     pub history: Vec<HistoryEntry>,
     pub warnings: Vec<Warning>,
+    /// Audit lines of the eye-health record (who entered or changed which exam values).
+    #[serde(default)]
+    pub eye_audit: Vec<EyeExamAudit>,
 }
 
 impl World {
@@ -88,6 +112,9 @@ impl World {
     }
     pub fn request(&self, id: Id) -> Result<&CancellationRequest, DomainError> {
         self.requests.get(&id).ok_or(DomainError::NotFound { what: Entity::CancellationRequest, id })
+    }
+    pub fn eye_exam(&self, id: Id) -> Result<&EyeExam, DomainError> {
+        self.eye_exams.get(&id).ok_or(DomainError::NotFound { what: Entity::EyeExam, id })
     }
 
     /// The fee of an appointment, if it has one.
@@ -150,6 +177,12 @@ impl World {
                     if let Some(s) = self.stores.get_mut(&store_id) {
                         s.settings = settings;
                     }
+                }
+                Change::EyeExam { exam, .. } => {
+                    self.eye_exams.insert(exam.id, exam);
+                }
+                Change::Correction { patient_id, correction } => {
+                    self.corrections.insert(patient_id, correction);
                 }
             }
         }

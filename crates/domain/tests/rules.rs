@@ -9,9 +9,11 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use clinicdesk_domain::booking::store_doctors;
 use clinicdesk_domain::commands::{
-    self, AppointmentRef, BookingCreate, Command, Ctx, FeeCharge, FeeRef, NewFee, NewGuardian, PatientCreate, RefundArgs, RequestCreate,
-    RequestRef, RequestReject, Reschedule, SetDoctorHidden, SetDoctorOrder, UpdateSettings, WithReason, KNOWN_COMMANDS,
+    self, AppointmentRef, BookingCreate, Command, Ctx, EyeExamAmend, EyeExamRecord, FeeCharge, FeeRef, NewFee, NewGuardian, PatientCreate,
+    RefundArgs, RequestCreate, RequestRef, RequestReject, Reschedule, SetDoctorHidden, SetDoctorOrder, UpdateSettings, WithReason,
+    KNOWN_COMMANDS,
 };
+use clinicdesk_domain::eye::{Correction, CorrectionKind, Eye, EyeExam, EyeReading};
 use clinicdesk_domain::fees::Origin;
 use clinicdesk_domain::model::*;
 use clinicdesk_domain::money::Fen;
@@ -1718,7 +1720,32 @@ fn one_of_each_command() -> Vec<Command> {
                 capacity_per_slot: 2,
             },
         ),
+        Command::EyeExamRecord(EyeExamRecord {
+            exam: eye_exam(id(0x106)),
+            appointment_id: Some(a),
+            correction: Some(Correction {
+                kind: CorrectionKind::DefocusFrames,
+                fitted_on: Some(day()),
+                brand: Some("新乐学".into()),
+                manufacturer: Some("豪雅".into()),
+            }),
+        }),
+        Command::EyeExamAmend(EyeExamAmend { exam: eye_exam(id(0x106)), correction: None, reason: "录错".into() }),
     ]
+}
+
+fn eye_exam(exam_id: Id) -> EyeExam {
+    let reading = |eye| EyeReading { sphere_cd: Some(-150), cylinder_cd: Some(-25), axis_deg: Some(5), ..EyeReading::empty(eye) };
+    EyeExam {
+        id: exam_id,
+        patient_id: P1,
+        store_id: STORE_A,
+        examined_at: day(),
+        biometer: "IOLMaster 700".into(),
+        od: reading(Eye::Od),
+        os: reading(Eye::Os),
+        next_recheck: None,
+    }
 }
 
 #[test]

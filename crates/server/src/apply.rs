@@ -414,7 +414,13 @@ pub async fn write_effects(conn: &mut AnyConnection, tenant: Id, seq: i64, world
                 store.settings = settings.clone();
                 upsert(conn, tenant, seq, &Doc::store(&store)).await?;
             }
+            // The exam's data; its visit link is kept on the desk only (not yet on the server).
+            Change::EyeExam { exam, .. } => upsert(conn, tenant, seq, &Doc::eye_exam(exam)).await?,
+            Change::Correction { patient_id, correction } => upsert(conn, tenant, seq, &Doc::correction(*patient_id, correction)).await?,
         }
+    }
+    for a in &fx.eye_audit {
+        insert_plain(conn, tenant, seq, &Doc::eye_audit(a)).await?;
     }
     for h in &fx.history {
         let store = world.appointments.get(&h.appointment_id).map(|a| a.store_id).or_else(|| {

@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use clinicdesk_domain::error::Entity;
+use clinicdesk_domain::eye::{Correction, EyeExam, EyeExamAudit};
 use clinicdesk_domain::model::*;
 use clinicdesk_domain::slots;
 use clinicdesk_domain::world::World;
@@ -36,6 +37,7 @@ pub mod kind {
     pub const HISTORY: &str = "history";
     pub const EYE_EXAM: &str = "eye_exam";
     pub const CORRECTION: &str = "correction";
+    pub const EYE_EXAM_AUDIT: &str = "eye_exam_audit";
 }
 
 pub fn id_str(id: Id) -> String {
@@ -125,6 +127,18 @@ impl Doc {
     }
     pub fn history(h: &HistoryEntry, store_id: Option<Id>) -> Doc {
         Doc::new(kind::HISTORY, history_key(h), store_id, h).with_ref(h.appointment_id)
+    }
+    /// An eye exam, found by its patient (as the chain import writes it).
+    pub fn eye_exam(e: &EyeExam) -> Doc {
+        Doc::new(kind::EYE_EXAM, id_str(e.id), Some(e.store_id), e).with_ref(e.patient_id)
+    }
+    /// A patient's current correction, keyed by the patient.
+    pub fn correction(patient_id: Id, c: &Correction) -> Doc {
+        Doc::new(kind::CORRECTION, id_str(patient_id), None, c)
+    }
+    /// An audit line of the eye-health record, found by its exam.
+    pub fn eye_audit(a: &EyeExamAudit) -> Doc {
+        Doc::new(kind::EYE_EXAM_AUDIT, format!("{}/{}", id_str(a.mutation_id), a.index), Some(a.store_id), a).with_ref(a.exam_id)
     }
 }
 

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
 use clinicdesk_domain::commands::Command;
+use clinicdesk_domain::eye::{Correction, EyeExam};
 use clinicdesk_domain::model::*;
 use clinicdesk_domain::roles::Actor;
 use clinicdesk_domain::slots;
@@ -350,6 +351,33 @@ impl<'c> Loader<'c> {
                 self.doctor(c.doctor_id).await?;
             }
             Command::UpdateSettings(c) => self.store(c.store_id).await?,
+            Command::EyeExamRecord(c) => self.for_exam(&c.exam, c.appointment_id).await?,
+            Command::EyeExamAmend(c) => self.for_exam(&c.exam, None).await?,
+        }
+        Ok(())
+    }
+
+    /// What an exam entry reads: the exam if recorded, its store and patient with their
+    /// correction, and the visit (the desk's `Loader::for_exam`).
+    async fn for_exam(&mut self, exam: &EyeExam, appointment_id: Option<Id>) -> Result<(), ServerError> {
+        let mut patients = vec![exam.patient_id];
+        let mut stores = vec![exam.store_id];
+        if let Some(old) = self.get::<EyeExam>(kind::EYE_EXAM, exam.id).await? {
+            patients.push(old.patient_id);
+            stores.push(old.store_id);
+            self.world.eye_exams.insert(old.id, old);
+        }
+        for s in stores {
+            self.store(s).await?;
+        }
+        for p in patients {
+            self.patient(p).await?;
+            if let Some(c) = self.get::<Correction>(kind::CORRECTION, p).await? {
+                self.world.corrections.insert(p, c);
+            }
+        }
+        if let Some(a) = appointment_id {
+            self.appointment(a).await?;
         }
         Ok(())
     }
@@ -376,5 +404,7 @@ pub fn command_store(world: &World, command: &Command) -> Option<Id> {
         Command::SetDoctorOrder(c) => Some(c.store_id),
         Command::SetDoctorHidden(c) => Some(c.store_id),
         Command::UpdateSettings(c) => Some(c.store_id),
+        Command::EyeExamRecord(c) => Some(c.exam.store_id),
+        Command::EyeExamAmend(c) => Some(world.eye_exams.get(&c.exam.id).map_or(c.exam.store_id, |e| e.store_id)),
     }
 }

@@ -1,20 +1,25 @@
 //! Read-only access for printouts outside the desk app (the `clinicdesk-print` command):
 //! opening a desk database without creating or migrating it, finding a store by code or id,
 //! a patient by id or phone, a patient's eye exams, and the extras the day sheet prints
-//! (phone numbers, visit type names).
+//! (phone numbers, visit type names). Also the desk's exam table of a patient and the audit
+//! trail of each exam.
 
 use std::collections::HashMap;
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
-use clinicdesk_domain::eye::EyeExam;
+use chrono::{DateTime, Utc};
+use clinicdesk_domain::eye::{exam_table, EyeExam, EyeTrend, FieldChange};
+use clinicdesk_domain::model::Id;
 use clinicdesk_domain::model::Sex;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use sqlx::Row;
 
 use crate::views::StoreRef;
-use crate::{LocalStore, StoreError};
+use serde::{Deserialize, Serialize};
+
+use crate::{from_ts, id_str, LocalStore, StoreError};
 
 /// A patient as the printouts need them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,6 +30,47 @@ pub struct PatientCard {
     pub sex: Sex,
     pub birth_date: String,
     pub phone: String,
+}
+
+/// One row of a patient's exam table: the exam as recorded (the form's values), each eye's
+/// SER and axial length with the change since the previous exam, and who entered it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct PatientExamRow {
+    pub exam: EyeExam,
+    /// The visit the exam was made at, when recorded at one.
+    pub appointment_id: Option<String>,
+    pub od: EyeTrend,
+    pub os: EyeTrend,
+    /// Who recorded the exam at this desk, and when (none for imported exams).
+    pub recorded_by: Option<String>,
+    pub recorded_at: Option<String>,
+    /// Who last amended it, and when.
+    pub amended_by: Option<String>,
+    pub amended_at: Option<String>,
+}
+
+/// One line of an exam's audit trail, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ExamAuditLine {
+    pub at: String,
+    pub actor: String,
+    /// "recorded" or "amended".
+    pub action: String,
+    pub reason: Option<String>,
+    /// The values set, or replaced (`from`) and set (`to`), by dotted field path.
+    pub changes: Vec<FieldChange>,
+}
+
+fn iso(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+fn corrupt(e: serde_json::Error) -> StoreError {
+    StoreError::Corrupt(e.to_string())
 }
 
 /// Opens an existing desk database read-only: no file is created, no migration runs, no
@@ -100,6 +146,72 @@ impl LocalStore {
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(|r| serde_json::from_str(r.try_get("data")?).map_err(|e| StoreError::Corrupt(e.to_string()))).collect()
+    }
+
+    /// A patient's exam table, newest first (DOMAIN.md §7): per eye the SER (0.01 D) and axial
+    /// length (µm) with the change since the latest earlier exam that measured them, and who
+    /// recorded and last amended each exam.
+    pub async fn patient_exams(&self, patient_id: Id) -> Result<Vec<PatientExamRow>, StoreError> {
+        let exams = self.patient_eye_exams(&id_str(patient_id)).await?;
+        let rows = sqlx::query(
+            "SELECT e.id, e.appointment_id, r.actor AS recorded_by, r.at AS recorded_at, m.actor AS amended_by, m.at AS amended_at
+             FROM eye_exams e
+             LEFT JOIN eye_exam_audit r ON r.rowid = (SELECT rowid FROM eye_exam_audit WHERE exam_id = e.id AND action = 'recorded'
+                                                     ORDER BY at, mutation_id, idx LIMIT 1)
+             LEFT JOIN eye_exam_audit m ON m.rowid = (SELECT rowid FROM eye_exam_audit WHERE exam_id = e.id AND action = 'amended'
+                                                     ORDER BY at DESC, mutation_id DESC, idx DESC LIMIT 1)
+             WHERE e.patient_id = ?",
+        )
+        .bind(id_str(patient_id))
+        .fetch_all(&self.pool)
+        .await?;
+        let at = |r: &sqlx::sqlite::SqliteRow, col: &str| -> Result<Option<String>, StoreError> {
+            Ok(r.try_get::<Option<i64>, _>(col)?.map(|t| iso(from_ts(t))))
+        };
+        // By exam id: the visit, who recorded it and when, who last amended it and when.
+        type Extra = (Option<String>, Option<String>, Option<String>, Option<String>, Option<String>);
+        let mut extra: HashMap<String, Extra> = HashMap::new();
+        for r in &rows {
+            extra.insert(
+                r.try_get("id")?,
+                (
+                    r.try_get("appointment_id")?,
+                    r.try_get("recorded_by")?,
+                    at(r, "recorded_at")?,
+                    r.try_get("amended_by")?,
+                    at(r, "amended_at")?,
+                ),
+            );
+        }
+        Ok(exam_table(&exams)
+            .into_iter()
+            .map(|row| {
+                let (appointment_id, recorded_by, recorded_at, amended_by, amended_at) =
+                    extra.remove(&id_str(row.exam.id)).unwrap_or_default();
+                PatientExamRow { exam: row.exam, appointment_id, od: row.od, os: row.os, recorded_by, recorded_at, amended_by, amended_at }
+            })
+            .collect())
+    }
+
+    /// The audit trail of one exam, oldest first: who recorded or amended it, when, why, and
+    /// which values from what to what.
+    pub async fn exam_audit(&self, exam_id: Id) -> Result<Vec<ExamAuditLine>, StoreError> {
+        let rows =
+            sqlx::query("SELECT at, actor, action, reason, changes FROM eye_exam_audit WHERE exam_id = ? ORDER BY at, mutation_id, idx")
+                .bind(id_str(exam_id))
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ExamAuditLine {
+                    at: iso(from_ts(r.try_get("at")?)),
+                    actor: r.try_get("actor")?,
+                    action: r.try_get("action")?,
+                    reason: r.try_get("reason")?,
+                    changes: serde_json::from_str(r.try_get("changes")?).map_err(corrupt)?,
+                })
+            })
+            .collect()
     }
 
     /// The name of the chain (tenant).

@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 
 use chrono::{Duration, NaiveDate};
 use clinicdesk_domain::commands::Command;
+use clinicdesk_domain::eye::EyeExam;
 use clinicdesk_domain::model::*;
 use clinicdesk_domain::money::Fen;
 use clinicdesk_domain::roles::Actor;
@@ -349,6 +350,46 @@ impl<'c> Loader<'c> {
         Ok(())
     }
 
+    /// An exam by id, when recorded.
+    pub async fn eye_exam(&mut self, exam_id: Id) -> Result<Option<EyeExam>, StoreError> {
+        let Some(r) = sqlx::query("SELECT data FROM eye_exams WHERE id = ?").bind(id_str(exam_id)).fetch_optional(&mut *self.conn).await?
+        else {
+            return Ok(None);
+        };
+        let exam: EyeExam = json(r.try_get("data")?)?;
+        self.world.eye_exams.insert(exam.id, exam.clone());
+        Ok(Some(exam))
+    }
+
+    /// A patient's current correction, when one is recorded.
+    pub async fn correction(&mut self, patient_id: Id) -> Result<(), StoreError> {
+        if let Some(r) = sqlx::query("SELECT data FROM corrections WHERE patient_id = ?")
+            .bind(id_str(patient_id))
+            .fetch_optional(&mut *self.conn)
+            .await?
+        {
+            self.world.corrections.insert(patient_id, json(r.try_get("data")?)?);
+        }
+        Ok(())
+    }
+
+    /// What an exam entry reads: the store, the patient and their correction, the exam if
+    /// already recorded, and the visit.
+    async fn for_exam(&mut self, exam: &EyeExam, appointment_id: Option<Id>) -> Result<(), StoreError> {
+        if let Some(old) = self.eye_exam(exam.id).await? {
+            self.store(old.store_id).await?;
+            self.patient(old.patient_id).await?;
+            self.correction(old.patient_id).await?;
+        }
+        self.store(exam.store_id).await?;
+        self.patient(exam.patient_id).await?;
+        self.correction(exam.patient_id).await?;
+        if let Some(a) = appointment_id {
+            self.appointment(a).await?;
+        }
+        Ok(())
+    }
+
     async fn exists(&mut self, table: &str, id_value: Id) -> Result<bool, StoreError> {
         let sql = format!("SELECT 1 FROM {table} WHERE id = ?");
         Ok(sqlx::query(&sql).bind(id_str(id_value)).fetch_optional(&mut *self.conn).await?.is_some())
@@ -475,6 +516,8 @@ impl<'c> Loader<'c> {
                 self.doctor(c.doctor_id).await?;
             }
             Command::UpdateSettings(c) => self.store(c.store_id).await?,
+            Command::EyeExamRecord(c) => self.for_exam(&c.exam, c.appointment_id).await?,
+            Command::EyeExamAmend(c) => self.for_exam(&c.exam, None).await?,
         }
         Ok(())
     }

@@ -1,5 +1,6 @@
 //! Writes a handler's effects (and bulk demo data) into the tables.
 
+use clinicdesk_domain::eye::{Correction, EyeExam, EyeExamAudit};
 use clinicdesk_domain::model::*;
 use clinicdesk_domain::world::{Change, Effects};
 use pinyin::ToPinyin;
@@ -42,6 +43,9 @@ pub(crate) async fn effects(conn: &mut Conn, fx: &Effects, sync_state: &str) -> 
     for h in &fx.history {
         history(conn, h).await?;
     }
+    for a in &fx.eye_audit {
+        eye_audit(conn, a).await?;
+    }
     Ok(())
 }
 
@@ -58,6 +62,8 @@ pub(crate) async fn write_change(conn: &mut Conn, change: &Change, sync_state: &
             sqlx::query("UPDATE stores SET settings = ? WHERE id = ?").bind(js(settings)).bind(id_str(*store_id)).execute(conn).await?;
             Ok(())
         }
+        Change::EyeExam { exam, appointment_id } => eye_exam(conn, exam, *appointment_id).await,
+        Change::Correction { patient_id, correction: c } => correction(conn, *patient_id, c).await,
     }
 }
 
@@ -223,6 +229,52 @@ pub(crate) async fn doctor_order(conn: &mut Conn, o: &DoctorOrder) -> Result<(),
         .bind(js(&o.hidden))
         .execute(conn)
         .await?;
+    Ok(())
+}
+
+/// A new exam with its visit, or an amended one (its data and date; the visit link stays).
+pub(crate) async fn eye_exam(conn: &mut Conn, e: &EyeExam, appointment_id: Option<Id>) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO eye_exams (id, patient_id, store_id, examined_on, data, appointment_id) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT(id) DO UPDATE SET examined_on = excluded.examined_on, data = excluded.data",
+    )
+    .bind(id_str(e.id))
+    .bind(id_str(e.patient_id))
+    .bind(id_str(e.store_id))
+    .bind(e.examined_at.to_string())
+    .bind(js(e))
+    .bind(appointment_id.map(id_str))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn correction(conn: &mut Conn, patient_id: Id, c: &Correction) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO corrections (patient_id, data) VALUES (?, ?) ON CONFLICT(patient_id) DO UPDATE SET data = excluded.data")
+        .bind(id_str(patient_id))
+        .bind(js(c))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub(crate) async fn eye_audit(conn: &mut Conn, a: &EyeExamAudit) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO eye_exam_audit (mutation_id, idx, exam_id, patient_id, store_id, at, actor, action, reason, changes)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(id_str(a.mutation_id))
+    .bind(i64::from(a.index))
+    .bind(id_str(a.exam_id))
+    .bind(id_str(a.patient_id))
+    .bind(id_str(a.store_id))
+    .bind(ts(a.at))
+    .bind(&a.actor)
+    .bind(a.action.as_str())
+    .bind(&a.reason)
+    .bind(js(&a.changes))
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

@@ -1,4 +1,5 @@
 //! Tauri commands, one module per screen. Each is a few lines over the store.
 pub mod board;
 pub mod desk;
+pub mod eyes;
 pub mod session;
