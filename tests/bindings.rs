@@ -7,11 +7,14 @@ use std::path::{Path, PathBuf};
 
 use clinicdesk_app::api::{ApiError, Session};
 use clinicdesk_app::commands::desk::Outcome;
-use clinicdesk_domain::commands::{EyeExamAmend, EyeExamRecord};
+use clinicdesk_app::commands::print::Printed;
+use clinicdesk_domain::commands::{EyeExamAmend, EyeExamRecord, RecallRecordOutcome};
 use clinicdesk_domain::model::StoreSettings;
+use clinicdesk_eyecare::{ChartPoint, EyeChart, EyeView, ReferenceOption};
 use clinicdesk_store::booking::BookingOptions;
 use clinicdesk_store::detail::{AppointmentDetail, InboxItem};
 use clinicdesk_store::eyes::{ExamAuditLine, PatientExamRow};
+use clinicdesk_store::recall::RecallListView;
 use clinicdesk_store::views::{BoardDay, DoctorWeek, PatientHit};
 use ts_rs::{Config, TS};
 
@@ -31,6 +34,13 @@ fn generate(dir: &Path) {
     ExamAuditLine::export_all(&cfg).expect("ExamAuditLine");
     EyeExamRecord::export_all(&cfg).expect("EyeExamRecord");
     EyeExamAmend::export_all(&cfg).expect("EyeExamAmend");
+    RecallListView::export_all(&cfg).expect("RecallListView");
+    RecallRecordOutcome::export_all(&cfg).expect("RecallRecordOutcome");
+    EyeView::export_all(&cfg).expect("EyeView");
+    EyeChart::export_all(&cfg).expect("EyeChart");
+    ChartPoint::export_all(&cfg).expect("ChartPoint");
+    ReferenceOption::export_all(&cfg).expect("ReferenceOption");
+    Printed::export_all(&cfg).expect("Printed");
 }
 
 fn read_dir(dir: &Path) -> BTreeMap<String, String> {

@@ -10,10 +10,8 @@ use std::time::Duration;
 use chrono::Utc;
 use clinicdesk_domain::commands::{BookingCreate, Command, NewFee, RequestCreate};
 use clinicdesk_domain::model::{Id, PayMethod, Source};
-use clinicdesk_domain::roles::Actor;
-use clinicdesk_domain::slots;
-use clinicdesk_store::{Device, LocalStore, OpenOptions};
-use common::{click, shoot, sign_in, start, wait_for, wait_gone, wait_text};
+use clinicdesk_store::{LocalStore, OpenOptions};
+use common::{click, demo_desk, shoot, sign_in, start, wait_for, wait_gone, wait_text, Desk};
 use fantoccini::Locator;
 use uuid::Uuid;
 
@@ -26,40 +24,9 @@ struct Prepared {
     spare_patient: (Id, String),
 }
 
-/// The demo clinic's dental store (BJ01) as this desk, signed-in-able with the demo password,
-/// with its receptionist as the actor and every free slot of today by department and doctor.
-struct Desk {
-    store: LocalStore,
-    device: Device,
-    actor: Actor,
-    chain: clinicdesk_demo::DemoChain,
-    store_id: Id,
-    free: Vec<(Id, Id, Vec<clinicdesk_store::booking::SlotOption>)>,
-}
-
-async fn demo_desk(dir: &std::path::Path) -> Desk {
-    let store = clinicdesk_store::open(&dir.join("desk.sqlite3"), OpenOptions::default()).await.unwrap();
-    let today = slots::local_date(slots::DEFAULT_TZ, Utc::now());
-    let chain = clinicdesk_demo::generate(&clinicdesk_demo::DemoConfig { seed: 2026, size: 0.3, today });
-    store.import_chain(&chain.world, &chain.history, &chain.exams, &chain.corrections).await.unwrap();
-    store.set_password(None, chain.staff_password).await.unwrap();
-    let store_id = chain.world.stores.values().find(|s| s.code == "BJ01").unwrap().id;
-    let device = store.set_up_device(store_id, Uuid::now_v7()).await.unwrap();
-    let front = chain.world.staff.values().find(|s| s.login == "front.bj01").unwrap();
-    let actor = Actor::Staff { staff_id: front.id, name: front.name.clone(), role: front.role, store_ids: front.store_ids.clone() };
-    let mut free = Vec::new();
-    for dep in store.booking_options(store_id, today, None).await.unwrap().departments {
-        let dep_id: Id = dep.id.parse().unwrap();
-        for doc in store.booking_options(store_id, today, Some(dep_id)).await.unwrap().doctors {
-            free.push((dep_id, doc.id.parse().unwrap(), doc.slots));
-        }
-    }
-    Desk { store, device, actor, chain, store_id, free }
-}
-
 /// A desk of the demo clinic's dental store with three appointments of our own today.
 async fn prepare(dir: &std::path::Path) -> Prepared {
-    let Desk { store, device, actor, chain, store_id, free: by_doctor } = demo_desk(dir).await;
+    let Desk { store, device, actor, chain, store_id, free: by_doctor } = demo_desk(dir, "BJ01", "front.bj01").await;
     let free: Vec<(Id, Id, chrono::DateTime<Utc>, chrono::DateTime<Utc>)> = by_doctor
         .iter()
         .flat_map(|(dep, doc, slots)| slots.iter().map(|s| (*dep, *doc, s.start.parse().unwrap(), s.end.parse().unwrap())))
@@ -236,7 +203,7 @@ async fn futures_texts(client: &fantoccini::Client) -> Vec<String> {
 
 /// Two bookings of one doctor in consecutive slots, with the slot after them free.
 async fn prepare_drag(dir: &std::path::Path) -> (Id, chrono::DateTime<Utc>, chrono::DateTime<Utc>, chrono::DateTime<Utc>) {
-    let Desk { store, device, actor, chain, store_id, free } = demo_desk(dir).await;
+    let Desk { store, device, actor, chain, store_id, free } = demo_desk(dir, "BJ01", "front.bj01").await;
     for (dep_id, doctor_id, s) in &free {
         let Some(i) = (0..s.len().saturating_sub(2)).find(|&i| s[i].end == s[i + 1].start && s[i + 1].end == s[i + 2].start) else {
             continue;

@@ -82,6 +82,33 @@ impl ApiError {
         ApiError { code: e.code().to_string(), message: e.message(lang), field }
     }
 
+    /// A printout or eye view could not be made. Database details go to the log (they hold
+    /// no patient data); the rest is said to the user.
+    pub fn from_print(e: &clinicdesk_print::Failure, lang: Lang) -> Self {
+        match e {
+            clinicdesk_print::Failure::Db(store) => Self::from_store(store, lang),
+            other => {
+                if matches!(other, clinicdesk_print::Failure::Render(_)) {
+                    tracing::warn!(code = other.code(), "printout could not be drawn");
+                }
+                ApiError { code: other.code().to_string(), message: other.message(lang), field: None }
+            }
+        }
+    }
+
+    /// The system viewer could not be started: the file is saved, open it by hand.
+    pub fn open_failed(lang: Lang, path: &str) -> Self {
+        ApiError {
+            code: "open_failed".into(),
+            message: match lang {
+                Lang::ZhCn => format!("无法打开 PDF 查看器。文件已保存在 {path}，请手动打开。"),
+                Lang::ZhTw => format!("無法開啟 PDF 檢視器。檔案已儲存在 {path}，請手動開啟。"),
+                Lang::En => format!("The PDF viewer could not be opened. The file is saved at {path}; please open it by hand."),
+            },
+            field: None,
+        }
+    }
+
     pub fn bad_input(lang: Lang, what: &str) -> Self {
         ApiError {
             code: "invalid_input".into(),

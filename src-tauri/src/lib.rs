@@ -14,6 +14,7 @@ pub fn run() {
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
     tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
         .setup(|app| {
             // For the memory benchmark: the same runtime showing an empty page, no database.
             if std::env::var_os("CLINICDESK_BARE_WINDOW").is_some() {
@@ -50,7 +51,14 @@ pub fn run() {
             commands::desk::booking_options,
             commands::desk::store_settings,
             commands::eyes::patient_exams,
-            commands::eyes::exam_audit
+            commands::eyes::exam_audit,
+            commands::eyes::eye_view,
+            commands::print::print_parent_report,
+            commands::print::print_day_sheet,
+            commands::print::print_refund_slip,
+            commands::print::open_document,
+            commands::print::choose_save_path,
+            commands::recall::recall_list
         ])
         .run(tauri::generate_context!())
         .expect("error while running the ClinicDesk window");

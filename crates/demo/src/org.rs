@@ -378,6 +378,7 @@ pub(crate) fn build(rng: &mut Rng, world: &mut World) -> Org {
                     visit_type_mode: VisitTypeMode::AutoByRules,
                     visit_type_rules: s.rules.clone(),
                     capacity_per_slot: spec.capacity,
+                    recall: Default::default(),
                 },
             },
         );

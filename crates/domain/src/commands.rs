@@ -15,6 +15,7 @@ use crate::fees::{self, Origin};
 use crate::model::*;
 use crate::money::Fen;
 use crate::order::validate_order;
+use crate::recall::{RecallOutcome, RecallOutcomeRecord, TaskKind};
 use crate::roles::{Actor, Permission};
 use crate::slots;
 use crate::text::{self, NAME_MAX, REASON_MAX};
@@ -192,6 +193,19 @@ pub struct EyeExamAmend {
     pub reason: String,
 }
 
+/// What came of contacting a patient about one of the store's recall tasks (DOMAIN.md §8).
+/// Every outcome is kept; "unreachable" leaves the task open.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct RecallRecordOutcome {
+    pub store_id: Id,
+    pub patient_id: Id,
+    pub kind: TaskKind,
+    pub outcome: RecallOutcome,
+    pub note: Option<String>,
+}
+
 /// Every command, by its wire name `area.verb@version`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "name", content = "args")]
@@ -242,6 +256,8 @@ pub enum Command {
     EyeExamRecord(EyeExamRecord),
     #[serde(rename = "eye_exam.amend@1")]
     EyeExamAmend(EyeExamAmend),
+    #[serde(rename = "recall.record_outcome@1")]
+    RecallRecordOutcome(RecallRecordOutcome),
 }
 
 /// The names this build knows; a newer app's command waits in the outbox (SYNC.md §8).
@@ -269,6 +285,7 @@ pub const KNOWN_COMMANDS: &[&str] = &[
     "store.update_settings@1",
     "eye_exam.record@1",
     "eye_exam.amend@1",
+    "recall.record_outcome@1",
 ];
 
 impl Command {
@@ -297,6 +314,7 @@ impl Command {
             Command::UpdateSettings(_) => "store.update_settings@1",
             Command::EyeExamRecord(_) => "eye_exam.record@1",
             Command::EyeExamAmend(_) => "eye_exam.amend@1",
+            Command::RecallRecordOutcome(_) => "recall.record_outcome@1",
         }
     }
 
@@ -344,6 +362,7 @@ pub fn handle(world: &World, ctx: &Ctx, command: &Command) -> Result<Effects, Do
         Command::UpdateSettings(c) => update_settings(world, &mut fx, c)?,
         Command::EyeExamRecord(c) => eye_exam_record(world, &mut fx, c)?,
         Command::EyeExamAmend(c) => eye_exam_amend(world, &mut fx, c)?,
+        Command::RecallRecordOutcome(c) => recall_record_outcome(world, &mut fx, c)?,
     }
     Ok(fx.effects)
 }
@@ -941,6 +960,10 @@ fn update_settings(world: &World, fx: &mut Fx, c: &UpdateSettings) -> Result<(),
     if !(1..=10).contains(&c.settings.capacity_per_slot) {
         return Err(DomainError::InvalidSetting { what: "capacity_per_slot 1–10" });
     }
+    if c.settings.recall != store.settings.recall {
+        fx.ctx.actor.require(Permission::EditRecallThresholds, Some(c.store_id))?;
+        c.settings.recall.validate()?;
+    }
     for rule in &c.settings.visit_type_rules {
         let known = rule.visit_type == VISIT_FIRST
             || rule.visit_type == VISIT_RETURN
@@ -1066,5 +1089,28 @@ fn eye_exam_amend(world: &World, fx: &mut Fx, c: &EyeExamAmend) -> Result<(), Do
         return Err(DomainError::ExamUnchanged);
     }
     put_exam(world, fx, Some(old), exam, None, correction, Some(reason));
+    Ok(())
+}
+
+/// `recall.record_outcome@1`: receptionists, optometrists and managers of the store record
+/// what came of a call about a patient's task; each outcome is a new row (history kept).
+fn recall_record_outcome(world: &World, fx: &mut Fx, c: &RecallRecordOutcome) -> Result<(), DomainError> {
+    fx.ctx.actor.require(Permission::WorkRecallList, Some(c.store_id))?;
+    let store = world.store(c.store_id)?;
+    let patient = world.patient(c.patient_id)?;
+    if patient.tenant_id != store.tenant_id {
+        return Err(DomainError::NotFound { what: Entity::Patient, id: patient.id });
+    }
+    let note = c.note.as_deref().map(|n| if n.trim().is_empty() { Ok(None) } else { text::required("note", n, REASON_MAX).map(Some) });
+    fx.put(Change::RecallOutcome(RecallOutcomeRecord {
+        id: fx.ctx.mutation_id,
+        store_id: store.id,
+        patient_id: patient.id,
+        kind: c.kind,
+        outcome: c.outcome,
+        note: note.transpose()?.flatten(),
+        at: fx.ctx.now,
+        actor: fx.ctx.actor.label(),
+    }));
     Ok(())
 }

@@ -132,6 +132,9 @@ pub enum DomainError {
     ExamVisitMismatch,
     #[error("the amendment changes nothing")]
     ExamUnchanged,
+    /// A recall threshold of the store settings is outside its sane range (the field is in the error).
+    #[error("recall threshold {field} outside {min}–{max}")]
+    InvalidRecallThreshold { field: &'static str, min: i64, max: i64 },
 }
 
 impl DomainError {
@@ -182,6 +185,7 @@ impl DomainError {
             InvalidCorrection { .. } => "correction_invalid",
             ExamVisitMismatch => "exam_visit_mismatch",
             ExamUnchanged => "exam_unchanged",
+            InvalidRecallThreshold { .. } => "recall_threshold_invalid",
         }
     }
 
@@ -197,6 +201,7 @@ impl DomainError {
             InvalidCorrection { field } => Some(format!("correction.{field}")),
             EmptyText { field } | TextTooLong { field, .. } => Some((*field).into()),
             ExamVisitMismatch => Some("appointment_id".into()),
+            InvalidRecallThreshold { field, .. } => Some(format!("recall.{field}")),
             _ => None,
         }
     }
@@ -459,6 +464,14 @@ impl DomainError {
                     "Nothing in the exam was changed; there is nothing to save.",
                 )
                 .into(),
+            InvalidRecallThreshold { field, min, max } => {
+                let name = threshold_name(field, l);
+                match l {
+                    Lang::ZhCn => format!("提醒规则“{name}”须在 {min}–{max} 之间，请更正后保存。"),
+                    Lang::ZhTw => format!("提醒規則「{name}」須在 {min}–{max} 之間，請更正後儲存。"),
+                    Lang::En => format!("The recall rule “{name}” must be between {min} and {max}; please correct it."),
+                }
+            }
             IdTaken { what } => match l {
                 Lang::ZhCn => format!("该{}已存在。", what.name(l)),
                 Lang::ZhTw => format!("該{}已存在。", what.name(l)),
@@ -492,8 +505,48 @@ fn action_name(action: &str, l: Lang) -> &'static str {
     }
 }
 
+/// A recall threshold's name as the settings screen shows it.
+fn threshold_name(field: &str, l: Lang) -> &'static str {
+    match field {
+        "ortho_k_min_frames_months" => {
+            l.pick("拟转角塑：戴框架镜至少（月）", "擬轉角塑：戴框架鏡至少（月）", "ortho-k candidate: months in frames")
+        }
+        "ortho_k_long_window_months" => {
+            l.pick("拟转角塑：长观察期（月）", "擬轉角塑：長觀察期（月）", "ortho-k candidate: long window (months)")
+        }
+        "ortho_k_long_window_cd" => l.pick(
+            "拟转角塑：长观察期加深（度）",
+            "擬轉角塑：長觀察期加深（度）",
+            "ortho-k candidate: progression over the long window (0.01 D)",
+        ),
+        "ortho_k_short_window_months" => {
+            l.pick("拟转角塑：短观察期（月）", "擬轉角塑：短觀察期（月）", "ortho-k candidate: short window (months)")
+        }
+        "ortho_k_short_window_cd" => l.pick(
+            "拟转角塑：短观察期加深（度）",
+            "擬轉角塑：短觀察期加深（度）",
+            "ortho-k candidate: progression over the short window (0.01 D)",
+        ),
+        "window_tolerance_days" => l.pick("观察期起点容差（天）", "觀察期起點容差（天）", "window start tolerance (days)"),
+        "lens_replacement_days" => l.pick("换片周期（天）", "換片週期（天）", "lens replacement after (days)"),
+        "recheck_grace_days" => l.pick("复查超期宽限（天）", "複查超期寬限（天）", "recheck grace (days)"),
+        "referral_min_age_years" => l.pick("拟转屈光：最低年龄（岁）", "擬轉屈光：最低年齡（歲）", "referral: minimum age (years)"),
+        "referral_stable_window_months" => {
+            l.pick("拟转屈光：稳定观察期（月）", "擬轉屈光：穩定觀察期（月）", "referral: stability window (months)")
+        }
+        "referral_max_change_cd" => {
+            l.pick("拟转屈光：稳定变化上限（度）", "擬轉屈光：穩定變化上限（度）", "referral: largest stable change (0.01 D)")
+        }
+        "myopia_min_cd" => l.pick("近视判定（度）", "近視判定（度）", "myopia from (0.01 D)"),
+        "min_corneal_thickness_um" => l.pick("角膜厚度正常下限（µm）", "角膜厚度正常下限（µm）", "normal corneal thickness from (µm)"),
+        "task_overdue_after_hours" => l.pick("任务超时（小时）", "任務超時（小時）", "task overdue after (hours)"),
+        _ => l.pick("提醒规则", "提醒規則", "recall rule"),
+    }
+}
+
 fn field_name(field: &str, l: Lang) -> &'static str {
     match field {
+        "note" => l.pick("备注", "備註", "note"),
         "name" => l.pick("姓名", "姓名", "name"),
         "reason" => l.pick("原因", "原因", "reason"),
         "phone" => l.pick("手机号", "手機號", "phone number"),

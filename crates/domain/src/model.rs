@@ -74,6 +74,10 @@ pub struct StoreSettings {
     pub visit_type_rules: Vec<VisitTypeRule>,
     /// Appointments one doctor may hold in one slot; 1 = no overbooking.
     pub capacity_per_slot: u8,
+    /// The recall rules' thresholds (DOMAIN.md §8); settings stored before they existed
+    /// read as the defaults.
+    #[serde(default)]
+    pub recall: crate::recall::RecallThresholds,
 }
 
 impl Default for StoreSettings {
@@ -83,6 +87,7 @@ impl Default for StoreSettings {
             visit_type_mode: VisitTypeMode::AutoByRules,
             visit_type_rules: Vec::new(),
             capacity_per_slot: 1,
+            recall: crate::recall::RecallThresholds::default(),
         }
     }
 }

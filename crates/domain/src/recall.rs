@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::eye::{ser_cd, Correction, CorrectionKind, Eye, EyeExam};
-use crate::Lang;
+use crate::{DomainError, Lang};
 
 /// The manager-configurable rule thresholds (seed 004 §5.1). `Default` gives DOMAIN.md's
 /// defaults; a stored configuration may omit fields, which then take the defaults.
@@ -141,8 +141,10 @@ pub struct TaskFacts {
     /// The eye `change_since_last_exam_cd` belongs to.
     pub change_eye: Option<Eye>,
     /// Recheck overdue only: days since the next-recheck date (including the grace days).
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub days_overdue: Option<i64>,
     /// Lens replacement only: days since the ortho-k lenses were fitted.
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub lens_age_days: Option<i64>,
     /// Ortho-k candidate only: the qualifying progression.
     pub progression: Option<Progression>,
@@ -534,6 +536,164 @@ pub fn draft_message(task: &RecallTask, patient: &RecallPatient, lang: Lang) -> 
             v.join(" ")
         }
     }
+}
+
+/// Sane ranges of every threshold, `(field, min, max)` inclusive: a manager's typo (a lens
+/// replacement after 5 days, an overdue mark after 0 hours) is refused naming the field.
+const THRESHOLD_RANGES: [(&str, i64, i64); 14] = [
+    ("ortho_k_min_frames_months", 1, 60),
+    ("ortho_k_long_window_months", 2, 36),
+    ("ortho_k_long_window_cd", 1, 400),
+    ("ortho_k_short_window_months", 1, 35),
+    ("ortho_k_short_window_cd", 1, 400),
+    ("window_tolerance_days", 0, 90),
+    ("lens_replacement_days", 30, 1095),
+    ("recheck_grace_days", 0, 365),
+    ("referral_min_age_years", 16, 60),
+    ("referral_stable_window_months", 3, 60),
+    ("referral_max_change_cd", 1, 300),
+    ("myopia_min_cd", 1, 2000),
+    ("min_corneal_thickness_um", 300, 700),
+    ("task_overdue_after_hours", 1, 720),
+];
+
+impl RecallThresholds {
+    fn values(&self) -> [i64; 14] {
+        [
+            i64::from(self.ortho_k_min_frames_months),
+            i64::from(self.ortho_k_long_window_months),
+            i64::from(self.ortho_k_long_window_cd),
+            i64::from(self.ortho_k_short_window_months),
+            i64::from(self.ortho_k_short_window_cd),
+            i64::from(self.window_tolerance_days),
+            i64::from(self.lens_replacement_days),
+            i64::from(self.recheck_grace_days),
+            i64::from(self.referral_min_age_years),
+            i64::from(self.referral_stable_window_months),
+            i64::from(self.referral_max_change_cd),
+            i64::from(self.myopia_min_cd),
+            i64::from(self.min_corneal_thickness_um),
+            i64::from(self.task_overdue_after_hours),
+        ]
+    }
+
+    /// Every threshold in its sane range, and the short ortho-k window shorter than the long
+    /// one. The first value out of range is refused as
+    /// [`DomainError::InvalidRecallThreshold`], whose `field()` is `recall.<name>`.
+    pub fn validate(&self) -> Result<(), DomainError> {
+        for ((field, min, max), value) in THRESHOLD_RANGES.into_iter().zip(self.values()) {
+            let max = if field == "ortho_k_short_window_months" { max.min(i64::from(self.ortho_k_long_window_months) - 1) } else { max };
+            if !(min..=max).contains(&value) {
+                return Err(DomainError::InvalidRecallThreshold { field, min, max });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What came of contacting a patient about a task (`recall.record_outcome@1`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum RecallOutcome {
+    /// Reached and told; nothing booked yet.
+    Contacted,
+    /// Reached and a visit was booked.
+    Booked,
+    /// Reached; the patient (or guardian) does not want to come.
+    Declined,
+    /// Not reached: the task stays open, call again.
+    Unreachable,
+}
+
+impl RecallOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecallOutcome::Contacted => "contacted",
+            RecallOutcome::Booked => "booked",
+            RecallOutcome::Declined => "declined",
+            RecallOutcome::Unreachable => "unreachable",
+        }
+    }
+    pub fn parse(s: &str) -> Option<RecallOutcome> {
+        Some(match s {
+            "contacted" => RecallOutcome::Contacted,
+            "booked" => RecallOutcome::Booked,
+            "declined" => RecallOutcome::Declined,
+            "unreachable" => RecallOutcome::Unreachable,
+            _ => return None,
+        })
+    }
+}
+
+impl TaskKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskKind::LensReplacement => "lens_replacement",
+            TaskKind::RecheckOverdue => "recheck_overdue",
+            TaskKind::OrthoKCandidate => "ortho_k_candidate",
+            TaskKind::ReferralCandidate => "referral_candidate",
+        }
+    }
+    pub fn parse(s: &str) -> Option<TaskKind> {
+        TaskKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// One recorded outcome of a task (history is kept: one row per outcome).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecallOutcomeRecord {
+    /// The command's mutation id: one outcome per command.
+    pub id: Uuid,
+    pub store_id: Uuid,
+    pub patient_id: Uuid,
+    pub kind: TaskKind,
+    pub outcome: RecallOutcome,
+    pub note: Option<String>,
+    pub at: DateTime<Utc>,
+    /// The actor's label ("receptionist:李娜").
+    pub actor: String,
+}
+
+/// Whether a task still needs a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum RecallStatus {
+    Open,
+    Done,
+}
+
+/// How long an outcome other than "unreachable" settles a task.
+pub const DONE_FOR_DAYS: i64 = 30;
+
+/// True when `outcome`, recorded at `at`, settles its task at `now`: anything but
+/// "unreachable", recorded less than [`DONE_FOR_DAYS`] (30 × 24 h) before `now`. An outcome
+/// stamped after `now` (another desk's clock ahead) counts as recent.
+pub fn outcome_settles(outcome: RecallOutcome, at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    outcome != RecallOutcome::Unreachable && now.signed_duration_since(at) < Duration::days(DONE_FOR_DAYS)
+}
+
+/// A task's status and overdue mark from when the desk first listed it and its outcomes
+/// (any order): **done** when an outcome other than "unreachable" was recorded within the
+/// last 30 days, else **open**. An open task is overdue when nobody touched it for
+/// `task_overdue_after_hours` ([`is_task_overdue`]) counted from the latest of: when it was
+/// listed, its last outcome, and the end of its last 30-day "done" period (a task that comes
+/// back is not overdue at once). A done task is never overdue.
+pub fn task_state(
+    listed_at: DateTime<Utc>,
+    outcomes: &[(RecallOutcome, DateTime<Utc>)],
+    now: DateTime<Utc>,
+    t: &RecallThresholds,
+) -> (RecallStatus, bool) {
+    if outcomes.iter().any(|&(o, at)| outcome_settles(o, at, now)) {
+        return (RecallStatus::Done, false);
+    }
+    let since = outcomes
+        .iter()
+        .map(|&(o, at)| if o == RecallOutcome::Unreachable { at } else { at + Duration::days(DONE_FOR_DAYS) })
+        .fold(listed_at, DateTime::max);
+    (RecallStatus::Open, is_task_overdue(since, false, now, t))
 }
 
 #[cfg(test)]
@@ -1253,5 +1413,73 @@ mod tests {
             ..bare
         };
         assert_eq!(draft_message(&stable, &p, Lang::ZhCn), "王女士您好，小明距上次复查已 3 个月，近一次检查近视未加深，建议尽快预约复查。");
+    }
+
+    #[test]
+    fn an_outcome_other_than_unreachable_settles_the_task_for_30_days() {
+        let at = DateTime::parse_from_rfc3339("2025-01-10T08:00:00Z").unwrap().with_timezone(&Utc);
+        let t = RecallThresholds::default();
+        let listed = at - Duration::days(2);
+        let cases = [
+            ("booked just now", vec![(RecallOutcome::Booked, at)], at, RecallStatus::Done, false),
+            (
+                "contacted 30 days less a second ago",
+                vec![(RecallOutcome::Contacted, at)],
+                at + Duration::days(30) - Duration::seconds(1),
+                RecallStatus::Done,
+                false,
+            ),
+            ("declined 30 days ago: open again", vec![(RecallOutcome::Declined, at)], at + Duration::days(30), RecallStatus::Open, false),
+            (
+                "declined 31 days ago: untouched 24 h since it came back",
+                vec![(RecallOutcome::Declined, at)],
+                at + Duration::days(31),
+                RecallStatus::Open,
+                true,
+            ),
+            ("unreachable keeps it open", vec![(RecallOutcome::Unreachable, at)], at + Duration::hours(1), RecallStatus::Open, false),
+            (
+                "unreachable 24 h ago: call again, overdue",
+                vec![(RecallOutcome::Unreachable, at)],
+                at + Duration::hours(24),
+                RecallStatus::Open,
+                true,
+            ),
+            (
+                "booked, then unreachable: still done",
+                vec![(RecallOutcome::Booked, at), (RecallOutcome::Unreachable, at + Duration::days(2))],
+                at + Duration::days(3),
+                RecallStatus::Done,
+                false,
+            ),
+            (
+                "outcome stamped ahead of this clock counts",
+                vec![(RecallOutcome::Booked, at + Duration::hours(1))],
+                at,
+                RecallStatus::Done,
+                false,
+            ),
+            ("nothing recorded, listed 2 days ago", vec![], at, RecallStatus::Open, true),
+            ("nothing recorded, listed 23 h ago", vec![], listed + Duration::hours(23), RecallStatus::Open, false),
+        ];
+        for (what, outcomes, now, status, overdue) in cases {
+            assert_eq!(task_state(listed, &outcomes, now, &t), (status, overdue), "{what}");
+        }
+        assert!(outcome_settles(RecallOutcome::Booked, at, at + Duration::days(30) - Duration::seconds(1)));
+        assert!(!outcome_settles(RecallOutcome::Booked, at, at + Duration::days(30)));
+        assert!(!outcome_settles(RecallOutcome::Unreachable, at, at));
+    }
+
+    #[test]
+    fn outcome_and_kind_names_round_trip() {
+        for o in [RecallOutcome::Contacted, RecallOutcome::Booked, RecallOutcome::Declined, RecallOutcome::Unreachable] {
+            assert_eq!(RecallOutcome::parse(o.as_str()), Some(o));
+            assert_eq!(serde_json::to_string(&o).unwrap(), format!("\"{}\"", o.as_str()));
+        }
+        for k in TaskKind::ALL {
+            assert_eq!(TaskKind::parse(k.as_str()), Some(k));
+            assert_eq!(serde_json::to_string(&k).unwrap(), format!("\"{}\"", k.as_str()));
+        }
+        assert!(RecallThresholds::default().validate().is_ok());
     }
 }

@@ -52,10 +52,12 @@ pub enum Permission {
     ViewReports,
     ResolveConflicts,
     EditRecallThresholds,
+    /// See the store's recall task list and record what came of a call (`recall.record_outcome@1`).
+    WorkRecallList,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 15] = [
+    pub const ALL: [Permission; 16] = [
         Permission::ViewBoard,
         Permission::RegisterPatient,
         Permission::BookAppointment,
@@ -71,6 +73,7 @@ impl Permission {
         Permission::ViewReports,
         Permission::ResolveConflicts,
         Permission::EditRecallThresholds,
+        Permission::WorkRecallList,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -90,6 +93,7 @@ impl Permission {
             Permission::ViewReports => "view_reports",
             Permission::ResolveConflicts => "resolve_conflicts",
             Permission::EditRecallThresholds => "edit_recall_thresholds",
+            Permission::WorkRecallList => "work_recall_list",
         }
     }
 }
@@ -101,9 +105,16 @@ pub fn role_allows(role: Role, permission: Permission) -> bool {
         Role::Manager => true,
         Role::Receptionist => matches!(
             permission,
-            ViewBoard | RegisterPatient | BookAppointment | ManageAppointment | ChargeFee | RefundFee | HandleCancellationRequests
+            ViewBoard
+                | RegisterPatient
+                | BookAppointment
+                | ManageAppointment
+                | ChargeFee
+                | RefundFee
+                | HandleCancellationRequests
+                | WorkRecallList
         ),
-        Role::Optometrist => matches!(permission, ViewBoard | ManageAppointment | ViewClinical | EditClinical),
+        Role::Optometrist => matches!(permission, ViewBoard | ManageAppointment | ViewClinical | EditClinical | WorkRecallList),
     }
 }
 
@@ -189,6 +200,11 @@ mod tests {
             (Role::Manager, EditStoreSettings, true),
             (Role::Manager, ResolveConflicts, true),
             (Role::Manager, EditRecallThresholds, true),
+            (Role::Receptionist, WorkRecallList, true),
+            (Role::Optometrist, WorkRecallList, true),
+            (Role::Manager, WorkRecallList, true),
+            (Role::Receptionist, EditRecallThresholds, false),
+            (Role::Optometrist, EditRecallThresholds, false),
         ];
         for (role, perm, expected) in table {
             assert_eq!(role_allows(*role, *perm), *expected, "{role:?} {perm:?}");

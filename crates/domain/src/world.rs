@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{DomainError, Entity};
 use crate::eye::{Correction, EyeExam, EyeExamAudit};
 use crate::model::*;
+use crate::recall::RecallOutcomeRecord;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct World {
@@ -41,6 +42,9 @@ pub struct World {
     /// Each patient's current optical correction, by patient id.
     #[serde(default)]
     pub corrections: BTreeMap<Id, Correction>,
+    /// Recorded recall outcomes, oldest first (the simulator's; stores keep them in tables).
+    #[serde(default)]
+    pub recall_outcomes: Vec<RecallOutcomeRecord>,
 }
 
 /// One row a handler creates or replaces.
@@ -69,6 +73,8 @@ pub enum Change {
         patient_id: Id,
         correction: Correction,
     },
+    /// What came of a recall call: a new row each time (history kept).
+    RecallOutcome(RecallOutcomeRecord),
 }
 
 /// Something the desk should show although the command applied.
@@ -184,6 +190,7 @@ impl World {
                 Change::Correction { patient_id, correction } => {
                     self.corrections.insert(patient_id, correction);
                 }
+                Change::RecallOutcome(o) => self.recall_outcomes.push(o),
             }
         }
     }

@@ -10,14 +10,15 @@ use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use clinicdesk_domain::booking::store_doctors;
 use clinicdesk_domain::commands::{
     self, AppointmentRef, BookingCreate, Command, Ctx, EyeExamAmend, EyeExamRecord, FeeCharge, FeeRef, NewFee, NewGuardian, PatientCreate,
-    RefundArgs, RequestCreate, RequestRef, RequestReject, Reschedule, SetDoctorHidden, SetDoctorOrder, UpdateSettings, WithReason,
-    KNOWN_COMMANDS,
+    RecallRecordOutcome, RefundArgs, RequestCreate, RequestRef, RequestReject, Reschedule, SetDoctorHidden, SetDoctorOrder, UpdateSettings,
+    WithReason, KNOWN_COMMANDS,
 };
 use clinicdesk_domain::eye::{Correction, CorrectionKind, Eye, EyeExam, EyeReading};
 use clinicdesk_domain::fees::Origin;
 use clinicdesk_domain::model::*;
 use clinicdesk_domain::money::Fen;
 use clinicdesk_domain::order::{order_doctors, patient_facing};
+use clinicdesk_domain::recall::{RecallOutcome, RecallThresholds, TaskKind};
 use clinicdesk_domain::roles::{Actor, Role};
 use clinicdesk_domain::slots;
 use clinicdesk_domain::world::{Change, Effects, World};
@@ -1718,6 +1719,7 @@ fn one_of_each_command() -> Vec<Command> {
                     visit_type: VISIT_FIRST.into(),
                 }],
                 capacity_per_slot: 2,
+                recall: RecallThresholds { lens_replacement_days: 500, ..RecallThresholds::default() },
             },
         ),
         Command::EyeExamRecord(EyeExamRecord {
@@ -1731,6 +1733,13 @@ fn one_of_each_command() -> Vec<Command> {
             }),
         }),
         Command::EyeExamAmend(EyeExamAmend { exam: eye_exam(id(0x106)), correction: None, reason: "录错".into() }),
+        Command::RecallRecordOutcome(RecallRecordOutcome {
+            store_id: STORE_A,
+            patient_id: P1,
+            kind: TaskKind::LensReplacement,
+            outcome: RecallOutcome::Booked,
+            note: Some("周六来换片".into()),
+        }),
     ]
 }
 

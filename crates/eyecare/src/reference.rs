@@ -283,6 +283,17 @@ pub fn format_percentile(p: f64) -> String {
     }
 }
 
+/// Where an assessment puts the child, in a word: "P62" within the published curves (as
+/// [`format_percentile`]), "< P3" / "> P95" outside them (the same in every language).
+pub fn percentile_word(a: &Assessment) -> Option<String> {
+    match (a.band, a.percentile) {
+        (Band::Within, Some(p)) => Some(format_percentile(p)),
+        (Band::Below { bound }, _) => Some(format!("< {bound}")),
+        (Band::Above { bound }, _) => Some(format!("> {bound}")),
+        (Band::Within, None) => None,
+    }
+}
+
 /// One phrase for an assessment, e.g. "处于同龄参考第 78 百分位（z = +0.77）" /
 /// "below P3 of the reference".
 pub fn describe(a: &Assessment, lang: Lang) -> String {

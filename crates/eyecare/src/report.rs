@@ -11,7 +11,7 @@ use clinicdesk_domain::Lang;
 use plotters::prelude::IntoDrawingArea;
 
 use crate::chart::{draw_axial, draw_ser, ChartError, ChartInput, CHART_SIZE};
-use crate::growth::{age_at, steps, FastProgressionRule, Measure, Step};
+use crate::growth::{age_at, series, steps, FastProgressionRule, Measure, Step};
 use crate::pdfkit::{wrap, Align, Canvas, Doc, ACCENT, BLACK, GREY, LIGHT};
 use crate::reference::{assess, default_for_age, format_percentile, Band, ReferenceId};
 
@@ -108,9 +108,9 @@ pub fn summary_sentence(r: &ParentReport) -> String {
             },
             Err(_) => String::new(),
         };
-        let growth = steps(&r.exams, eye, Measure::AxialLength, r.sex, r.birth_date, reference, &rule).pop();
+        let growth = recent_growth(&r.exams, eye, &rule);
         any_step |= growth.is_some();
-        if growth.as_ref().is_some_and(|s| s.fast) {
+        if growth.as_ref().is_some_and(|g| g.fast) {
             fast_eyes.push(eye);
         }
         let eye_name = eye.name(lang);
@@ -169,6 +169,23 @@ pub fn summary_sentence(r: &ParentReport) -> String {
             format!("At {name}'s latest exam ({date}): {}{sep}{verdict}.", eyes.join("; "))
         }
     }
+}
+
+/// Axial growth up to the latest exam, measured from the latest earlier exam at least the
+/// rule's minimum interval before it (a shorter step is too noisy to judge, and quoting it
+/// as a yearly rate would mislead); `None` when there is no such exam.
+struct RecentGrowth {
+    per_year: f64,
+    fast: bool,
+}
+
+fn recent_growth(exams: &[EyeExam], eye: Eye, rule: &FastProgressionRule) -> Option<RecentGrowth> {
+    let values = series(exams, eye, Measure::AxialLength);
+    let &(last_on, last) = values.last()?;
+    let &(from_on, from) = values.iter().rev().find(|(on, _)| (last_on - *on).num_days() >= i64::from(rule.min_interval_days))?;
+    let days = (last_on - from_on).num_days();
+    let change = last - from;
+    Some(RecentGrowth { per_year: f64::from(change) / 1000.0 / (days as f64 / 365.25), fast: rule.axial_is_fast(change, days) })
 }
 
 /// The parent report as PDF bytes.

@@ -165,6 +165,22 @@ fn parent_report_summary_is_one_plain_sentence() {
 }
 
 #[test]
+fn a_recheck_weeks_after_the_last_exam_is_judged_against_an_exam_far_enough_back() {
+    // Two weeks after the May exam the right eye reads 0.05 mm longer: over two weeks that
+    // would be 1.3 mm a year, which no parent should be told. The growth is measured from the
+    // latest exam at least the minimum interval back (November), and judged over that span.
+    let mut exams = exams();
+    let last = exams.last().unwrap();
+    let (od, os) = (last.od.axial_length_um.unwrap() + 50, last.os.axial_length_um.unwrap());
+    exams.push(common::exam(99, d(2025, 5, 26), (-250, od), (-100, os)));
+    let s = summary_sentence(&report(Lang::ZhCn, exams));
+    assert!(s.contains("右眼眼轴 24.20 mm"), "{s}");
+    // 23.90 (Nov 2024) → 24.20 mm over 195 days: 0.56 mm a year, fast.
+    assert!(s.contains("近期每年增长 0.56 mm"), "{s}");
+    assert!(s.contains("右眼增长偏快"), "{s}");
+}
+
+#[test]
 fn axial_chart_svg_shows_every_curve_labelled_the_reference_name_and_the_patient() {
     let exams = exams();
     let t = RecallThresholds::default();

@@ -6,19 +6,12 @@ use chrono::NaiveDate;
 use clinicdesk_domain::Lang;
 use clinicdesk_eyecare::ReferenceId;
 
-use crate::messages::Failure;
+pub use clinicdesk_print::Day;
+use clinicdesk_print::Failure;
 
 pub const USAGE: &str = "usage:
   clinicdesk-print day-sheet --db PATH --store CODE_OR_ID [--date YYYY-MM-DD|today|tomorrow] [--lang zh-CN|zh-TW|en] --out FILE.pdf
   clinicdesk-print parent-report --db PATH --patient ID_OR_PHONE [--reference sanz-diez-2022|he-2023] [--lang zh-CN|zh-TW|en] --out FILE.pdf";
-
-/// The day a day sheet is for; relative days are taken in the store's time zone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Day {
-    Today,
-    Tomorrow,
-    On(NaiveDate),
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {

@@ -9,21 +9,24 @@
 //! chosen language with exit code 2, and no file is written.
 
 mod args;
-mod messages;
-mod print;
 
+use std::path::Path;
 use std::process::ExitCode;
 
+use chrono::Utc;
 use clinicdesk_domain::Lang;
+use clinicdesk_print::{write_atomically, Failure};
+use clinicdesk_store::eyes::open_read_only;
+use clinicdesk_store::{LocalStore, StoreError};
 
-use crate::messages::Failure;
+use crate::args::Command;
 
 fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let lang = args::lang_hint(&argv);
     let result = args::parse(&argv).and_then(|cmd| {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| Failure::Io(e.to_string()))?;
-        rt.block_on(print::run(&cmd))
+        rt.block_on(run(&cmd))
     });
     match result {
         Ok(done) => {
@@ -54,4 +57,32 @@ impl Done {
             Lang::En => format!("wrote {} ({})", self.path.display(), self.pages_of),
         }
     }
+}
+
+async fn open(db: &Path) -> Result<LocalStore, Failure> {
+    match open_read_only(db).await {
+        Ok(s) => Ok(s),
+        Err(StoreError::NotSetUp(_)) => Err(Failure::OldDatabase),
+        Err(StoreError::NotOpen(_)) | Err(StoreError::Db(_)) => Err(Failure::NoDatabase(db.display().to_string())),
+        Err(e) => Err(Failure::Db(e)),
+    }
+}
+
+/// Opens the database read-only, makes the document with the library and writes it.
+async fn run(cmd: &Command) -> Result<Done, Failure> {
+    let (db, out) = match cmd {
+        Command::DaySheet { db, out, .. } | Command::ParentReport { db, out, .. } => (db, out),
+    };
+    let store = open(db).await?;
+    let now = Utc::now();
+    let made = match cmd {
+        Command::DaySheet { store: code, day, lang, .. } => clinicdesk_print::day_sheet(&store, code, *day, *lang, now).await,
+        Command::ParentReport { patient, reference, lang, .. } => {
+            clinicdesk_print::parent_report(&store, patient, *reference, *lang, now).await
+        }
+    };
+    store.close().await;
+    let bytes = made?.bytes;
+    write_atomically(out, &bytes)?;
+    Ok(Done { path: out.clone(), pages_of: format!("{} KB", bytes.len().div_ceil(1024)) })
 }

@@ -1,6 +1,7 @@
 //! What can go wrong, said in the chosen language.
 
 use clinicdesk_domain::Lang;
+use clinicdesk_store::StoreError;
 
 #[derive(Debug)]
 pub enum Failure {
@@ -17,8 +18,10 @@ pub enum Failure {
     /// Several patients share the phone: (id, name, birth date).
     AmbiguousPatient(String, Vec<(String, String, String)>),
     NoExams(String),
-    /// Reading the database failed.
-    Db(String),
+    /// No refund has this id.
+    UnknownRefund(String),
+    /// Reading the database failed (details for IT; no patient data in them).
+    Db(StoreError),
     /// Drawing the report failed.
     Render(String),
     /// Writing the output failed.
@@ -31,6 +34,21 @@ impl Failure {
         match self {
             Failure::Db(_) | Failure::Render(_) | Failure::Io(_) => 1,
             _ => 2,
+        }
+    }
+
+    /// The stable code the desk app shows the UI (`ApiError.code`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Failure::Usage(_) | Failure::BadDate(_) | Failure::UnknownReference(_) => "invalid_input",
+            Failure::NoDatabase(_) => "not_open",
+            Failure::OldDatabase => "not_set_up",
+            Failure::UnknownStore(_) | Failure::UnknownPatient(_) | Failure::UnknownRefund(_) => "not_found",
+            Failure::AmbiguousPatient(..) => "ambiguous_patient",
+            Failure::NoExams(_) => "no_exams",
+            Failure::Db(e) => e.code(),
+            Failure::Render(_) => "render_failed",
+            Failure::Io(_) => "write_failed",
         }
     }
 
@@ -87,6 +105,9 @@ impl Failure {
                 format!("患者 {name} 沒有眼科檢查記錄，無法產生家長報告。"),
                 format!("patient {name} has no eye exams: there is nothing to report."),
             ),
+            Failure::UnknownRefund(r) => {
+                t(format!("找不到退费记录 {r:?}。"), format!("找不到退費記錄 {r:?}。"), format!("unknown refund {r:?}."))
+            }
             Failure::Db(e) => {
                 t(format!("读取数据库失败：{e}"), format!("讀取資料庫失敗：{e}"), format!("reading the database failed: {e}"))
             }

@@ -417,6 +417,7 @@ pub async fn write_effects(conn: &mut AnyConnection, tenant: Id, seq: i64, world
             // The exam's data; its visit link is kept on the desk only (not yet on the server).
             Change::EyeExam { exam, .. } => upsert(conn, tenant, seq, &Doc::eye_exam(exam)).await?,
             Change::Correction { patient_id, correction } => upsert(conn, tenant, seq, &Doc::correction(*patient_id, correction)).await?,
+            Change::RecallOutcome(o) => insert_plain(conn, tenant, seq, &Doc::recall_outcome(o)).await?,
         }
     }
     for a in &fx.eye_audit {

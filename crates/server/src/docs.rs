@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use clinicdesk_domain::error::Entity;
 use clinicdesk_domain::eye::{Correction, EyeExam, EyeExamAudit};
 use clinicdesk_domain::model::*;
+use clinicdesk_domain::recall::RecallOutcomeRecord;
 use clinicdesk_domain::slots;
 use clinicdesk_domain::world::World;
 use clinicdesk_domain::DomainError;
@@ -38,6 +39,7 @@ pub mod kind {
     pub const EYE_EXAM: &str = "eye_exam";
     pub const CORRECTION: &str = "correction";
     pub const EYE_EXAM_AUDIT: &str = "eye_exam_audit";
+    pub const RECALL_OUTCOME: &str = "recall_outcome";
 }
 
 pub fn id_str(id: Id) -> String {
@@ -139,6 +141,13 @@ impl Doc {
     /// An audit line of the eye-health record, found by its exam.
     pub fn eye_audit(a: &EyeExamAudit) -> Doc {
         Doc::new(kind::EYE_EXAM_AUDIT, format!("{}/{}", id_str(a.mutation_id), a.index), Some(a.store_id), a).with_ref(a.exam_id)
+    }
+    /// What came of a recall call (one document per outcome, keyed by the command's
+    /// mutation id), found by its patient.
+    pub fn recall_outcome(o: &RecallOutcomeRecord) -> Doc {
+        let mut d = Doc::new(kind::RECALL_OUTCOME, id_str(o.id), Some(o.store_id), o).with_ref(o.patient_id);
+        d.start_ts = Some(ts(o.at));
+        d
     }
 }
 

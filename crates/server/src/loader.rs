@@ -353,6 +353,10 @@ impl<'c> Loader<'c> {
             Command::UpdateSettings(c) => self.store(c.store_id).await?,
             Command::EyeExamRecord(c) => self.for_exam(&c.exam, c.appointment_id).await?,
             Command::EyeExamAmend(c) => self.for_exam(&c.exam, None).await?,
+            Command::RecallRecordOutcome(c) => {
+                self.store(c.store_id).await?;
+                self.patient(c.patient_id).await?;
+            }
         }
         Ok(())
     }
@@ -406,5 +410,6 @@ pub fn command_store(world: &World, command: &Command) -> Option<Id> {
         Command::UpdateSettings(c) => Some(c.store_id),
         Command::EyeExamRecord(c) => Some(c.exam.store_id),
         Command::EyeExamAmend(c) => Some(world.eye_exams.get(&c.exam.id).map_or(c.exam.store_id, |e| e.store_id)),
+        Command::RecallRecordOutcome(c) => Some(c.store_id),
     }
 }

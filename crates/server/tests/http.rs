@@ -468,6 +468,48 @@ async fn check_settings_role(s: &TestServer) {
 }
 on_both_backends!(receptionist_cannot_change_store_settings_on_the_server, check_settings_role);
 
+async fn check_recall(s: &TestServer) {
+    use clinicdesk_domain::recall::{RecallOutcome, RecallOutcomeRecord, RecallThresholds, TaskKind};
+    let (a, _) = chains();
+    let bj01 = store_by_code(a, "BJ01");
+    let patient = patients(a)[0];
+    let (front, _) = s.desk(a, "front.bj01", "BJ01").await;
+    for (outcome, note) in [("unreachable", Value::Null), ("booked", json!("周六上午"))] {
+        let args = json!({ "store_id": bj01, "patient_id": patient, "kind": "recheck_overdue", "outcome": outcome, "note": note });
+        let (status, body) = s.command(&front, "recall.record_outcome@1", args).await;
+        assert_eq!((status, body["outcome"].as_str()), (StatusCode::OK, Some("applied")), "{body}");
+    }
+    // One document per outcome, found by the patient, in time order.
+    let rows: Vec<(String, Option<String>)> =
+        sqlx::query_as("SELECT data, store_id FROM entities WHERE kind = 'recall_outcome' AND ref_id = $1 ORDER BY start_ts, server_seq")
+            .bind(patient.hyphenated().to_string())
+            .fetch_all(s.app.db().pool())
+            .await
+            .unwrap();
+    let outcomes: Vec<RecallOutcomeRecord> = rows.iter().map(|(d, _)| serde_json::from_str(d).unwrap()).collect();
+    assert_eq!(outcomes.iter().map(|o| o.outcome).collect::<Vec<_>>(), [RecallOutcome::Unreachable, RecallOutcome::Booked]);
+    assert!(outcomes.iter().all(|o| o.kind == TaskKind::RecheckOverdue && o.store_id == bj01 && o.actor.starts_with("receptionist:")));
+    assert_eq!(outcomes[1].note.as_deref(), Some("周六上午"));
+    assert!(rows.iter().all(|(_, store)| store.as_deref() == Some(bj01.hyphenated().to_string().as_str())));
+
+    // The thresholds travel in the store settings, checked by the same rules.
+    let (manager, _) = s.desk(a, "manager.bj01", "BJ01").await;
+    let mut settings = a.world.stores[&bj01].settings.clone();
+    settings.recall = RecallThresholds { lens_replacement_days: 5, ..RecallThresholds::default() };
+    let (status, body) = s.command(&manager, "store.update_settings@1", json!({ "store_id": bj01, "settings": settings })).await;
+    assert_eq!((body["outcome"].as_str(), body["code"].as_str()), (Some("rejected"), Some("recall_threshold_invalid")), "{status} {body}");
+    settings.recall.lens_replacement_days = 400;
+    let (status, body) = s.command(&manager, "store.update_settings@1", json!({ "store_id": bj01, "settings": settings })).await;
+    assert_eq!((status, body["outcome"].as_str()), (StatusCode::OK, Some("applied")), "{body}");
+    let (data,): (String,) = sqlx::query_as("SELECT data FROM entities WHERE kind = 'store' AND id = $1")
+        .bind(bj01.hyphenated().to_string())
+        .fetch_one(s.app.db().pool())
+        .await
+        .unwrap();
+    assert_eq!(serde_json::from_str::<Store>(&data).unwrap().settings.recall, settings.recall);
+}
+on_both_backends!(recall_outcomes_are_kept_one_per_call_and_thresholds_saved_with_the_settings, check_recall);
+
 async fn check_concurrent_bookings(s: &TestServer) {
     let (a, _) = chains();
     let bj01 = store_by_code(a, "BJ01");

@@ -1,8 +1,8 @@
 //! Read-only access for printouts outside the desk app (the `clinicdesk-print` command):
 //! opening a desk database without creating or migrating it, finding a store by code or id,
 //! a patient by id or phone, a patient's eye exams, and the extras the day sheet prints
-//! (phone numbers, visit type names). Also the desk's exam table of a patient and the audit
-//! trail of each exam.
+//! (phone numbers, visit type names), and a refund as its slip prints it. Also the desk's
+//! exam table of a patient and the audit trail of each exam.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -12,7 +12,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use clinicdesk_domain::eye::{exam_table, EyeExam, EyeTrend, FieldChange};
 use clinicdesk_domain::model::Id;
-use clinicdesk_domain::model::Sex;
+use clinicdesk_domain::model::{PayMethod, RefundKind, Sex};
+use clinicdesk_domain::money::Fen;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use sqlx::Row;
 
@@ -30,6 +31,27 @@ pub struct PatientCard {
     pub sex: Sex,
     pub birth_date: String,
     pub phone: String,
+}
+
+/// A refund with what its slip prints: the fee's method and store, the chain, the patient.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundCard {
+    pub id: String,
+    /// `TK-…`.
+    pub number: String,
+    pub amount: Fen,
+    pub kind: RefundKind,
+    pub at: DateTime<Utc>,
+    /// Who refunded it, as history lines name them ("receptionist:王芳").
+    pub actor: String,
+    pub reason: String,
+    /// How the fee was paid (and so refunded); `None` only for a fee never charged.
+    pub method: Option<PayMethod>,
+    pub store_id: String,
+    pub store_name: String,
+    pub store_timezone: String,
+    pub clinic_name: String,
+    pub patient_name: String,
 }
 
 /// One row of a patient's exam table: the exam as recorded (the form's values), each eye's
@@ -97,6 +119,11 @@ pub async fn open_read_only(path: &Path) -> Result<LocalStore, StoreError> {
         return Err(StoreError::NotSetUp("the database schema is not current; start the desk app once to upgrade it"));
     }
     Ok(store)
+}
+
+/// A snake_case enum word as stored ("cash", "desk_cash").
+fn word<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, StoreError> {
+    serde_json::from_value(serde_json::Value::String(s.to_string())).map_err(corrupt)
 }
 
 fn sex_from(s: &str) -> Result<Sex, StoreError> {
@@ -247,5 +274,42 @@ impl LocalStore {
         let rows: Vec<(String, String)> =
             sqlx::query_as("SELECT code, name FROM visit_types WHERE tenant_id = ?").bind(tenant_id).fetch_all(&self.pool).await?;
         Ok(rows.into_iter().collect())
+    }
+
+    /// A refund by id or by its slip number (both unique), with what its slip prints; `None`
+    /// when there is no such refund.
+    pub async fn refund_card(&self, refund_id: &str) -> Result<Option<RefundCard>, StoreError> {
+        let row = sqlx::query(
+            "SELECT r.id, r.number, r.amount, r.kind, r.at, r.actor, r.reason, f.method, f.store_id,
+                    s.name AS store_name, s.timezone, t.name AS clinic_name, p.name AS patient_name
+             FROM refunds r
+             JOIN fees f ON f.id = r.fee_id
+             JOIN stores s ON s.id = f.store_id
+             JOIN tenants t ON t.id = s.tenant_id
+             JOIN appointments a ON a.id = f.appointment_id
+             JOIN patients p ON p.id = a.patient_id
+             WHERE r.id = ?1 OR r.number = ?1",
+        )
+        .bind(refund_id.trim())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok(RefundCard {
+                id: r.try_get("id")?,
+                number: r.try_get("number")?,
+                amount: Fen(r.try_get("amount")?),
+                kind: word(r.try_get("kind")?)?,
+                at: from_ts(r.try_get("at")?),
+                actor: r.try_get("actor")?,
+                reason: r.try_get("reason")?,
+                method: r.try_get::<Option<String>, _>("method")?.map(|m| word(&m)).transpose()?,
+                store_id: r.try_get("store_id")?,
+                store_name: r.try_get("store_name")?,
+                store_timezone: r.try_get("timezone")?,
+                clinic_name: r.try_get("clinic_name")?,
+                patient_name: r.try_get("patient_name")?,
+            })
+        })
+        .transpose()
     }
 }

@@ -518,6 +518,10 @@ impl<'c> Loader<'c> {
             Command::UpdateSettings(c) => self.store(c.store_id).await?,
             Command::EyeExamRecord(c) => self.for_exam(&c.exam, c.appointment_id).await?,
             Command::EyeExamAmend(c) => self.for_exam(&c.exam, None).await?,
+            Command::RecallRecordOutcome(c) => {
+                self.store(c.store_id).await?;
+                self.patient(c.patient_id).await?;
+            }
         }
         Ok(())
     }

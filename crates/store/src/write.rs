@@ -2,6 +2,7 @@
 
 use clinicdesk_domain::eye::{Correction, EyeExam, EyeExamAudit};
 use clinicdesk_domain::model::*;
+use clinicdesk_domain::recall::RecallOutcomeRecord;
 use clinicdesk_domain::world::{Change, Effects};
 use pinyin::ToPinyin;
 use sqlx::SqliteConnection;
@@ -64,7 +65,24 @@ pub(crate) async fn write_change(conn: &mut Conn, change: &Change, sync_state: &
         }
         Change::EyeExam { exam, appointment_id } => eye_exam(conn, exam, *appointment_id).await,
         Change::Correction { patient_id, correction: c } => correction(conn, *patient_id, c).await,
+        Change::RecallOutcome(o) => recall_outcome(conn, o).await,
     }
+}
+
+/// One outcome of a recall call: a new row each time (migration 0006).
+pub(crate) async fn recall_outcome(conn: &mut Conn, o: &RecallOutcomeRecord) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO recall_outcomes (id, store_id, patient_id, kind, outcome, note, at, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+        .bind(id_str(o.id))
+        .bind(id_str(o.store_id))
+        .bind(id_str(o.patient_id))
+        .bind(o.kind.as_str())
+        .bind(o.outcome.as_str())
+        .bind(&o.note)
+        .bind(ts(o.at))
+        .bind(&o.actor)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 pub(crate) async fn patient(conn: &mut Conn, p: &Patient) -> Result<(), StoreError> {

@@ -2,46 +2,32 @@
 //! `eye_exam.amend@1` in one transaction with their outbox and audit rows, and the patient's
 //! exam table newest first with SER and axial change since the previous exam.
 
-use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
-use clinicdesk_demo::{generate, DemoChain, DemoConfig};
+use chrono::{DateTime, Duration, TimeZone, Utc};
 use clinicdesk_domain::commands::{Command, EyeExamAmend, EyeExamRecord};
 use clinicdesk_domain::eye::{ser_cd, Correction, CorrectionKind, Eye, EyeExam, EyeReading};
 use clinicdesk_domain::model::Id;
 use clinicdesk_domain::roles::{Actor, Role};
-use clinicdesk_store::{open, Device, LocalStore, OpenOptions};
+use clinicdesk_store::LocalStore;
 use serde_json::json;
 use uuid::Uuid;
 
-fn today() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
-}
-
 /// 17:00 in Shanghai: after every demo exam of the day.
+mod common;
+use common::{count, demo_database, set_up, staff_of, today, Desk};
+
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap()
 }
 
-struct Desk {
-    _dir: tempfile::TempDir,
-    store: LocalStore,
-    chain: DemoChain,
-    device: Device,
-}
-
 /// A desk of store BJ02 (it has an optometrist) on the demo chain.
 async fn desk() -> Desk {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir.path().join("desk.sqlite3"), OpenOptions::default()).await.unwrap();
-    let chain = generate(&DemoConfig { seed: 7, size: 0.25, today: today() });
-    store.import_chain(&chain.world, &chain.history, &chain.exams, &chain.corrections).await.unwrap();
-    let bj02 = chain.world.stores.values().find(|s| s.code == "BJ02").expect("demo store BJ02").id;
-    let device = store.set_up_device(bj02, Uuid::from_u128(0xE7E)).await.unwrap();
-    Desk { _dir: dir, store, chain, device }
+    let db = demo_database().await;
+    let bj02 = db.2.world.stores.values().find(|s| s.code == "BJ02").expect("demo store BJ02").id;
+    set_up(db, bj02, 0xE7E).await
 }
 
 fn staff(d: &Desk, role: Role) -> Actor {
-    let s = d.chain.world.staff.values().find(|s| s.role == role && s.store_ids == [d.device.store_id]).expect("demo staff of the store");
-    Actor::Staff { staff_id: s.id, name: s.name.clone(), role: s.role, store_ids: s.store_ids.clone() }
+    staff_of(&d.chain, d.device.store_id, role).expect("demo staff of the store")
 }
 
 /// A demo patient with at least two exams, all before today, and their latest exam.
@@ -91,11 +77,6 @@ fn new_exam(d: &Desk, patient_id: Id, od_sphere: i32) -> EyeExam {
 
 fn record(exam: EyeExam, correction: Option<Correction>) -> Command {
     Command::EyeExamRecord(EyeExamRecord { exam, appointment_id: None, correction })
-}
-
-async fn count(store: &LocalStore, table: &str) -> i64 {
-    let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(store.pool()).await.unwrap();
-    n
 }
 
 async fn counts(store: &LocalStore) -> [i64; 4] {

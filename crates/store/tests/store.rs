@@ -3,44 +3,31 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
-use clinicdesk_demo::{generate, DemoChain, DemoConfig};
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use clinicdesk_demo::DemoChain;
 use clinicdesk_domain::booking::doctors_with_free_slots;
 use clinicdesk_domain::commands::*;
 use clinicdesk_domain::model::*;
 use clinicdesk_domain::order::order_doctors;
 use clinicdesk_domain::roles::{Actor, Role};
-use clinicdesk_store::{open, Device, LocalStore, OpenOptions};
+use clinicdesk_store::{open, OpenOptions};
 use uuid::Uuid;
 
-fn today() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
-}
+mod common;
+use common::{count, demo_database, set_up, staff_of, today, Desk};
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 23, 1, 0, 0).unwrap()
 }
 
-struct Desk {
-    _dir: tempfile::TempDir,
-    store: LocalStore,
-    chain: DemoChain,
-    device: Device,
-}
-
 async fn desk() -> Desk {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir.path().join("desk.sqlite3"), OpenOptions::default()).await.unwrap();
-    let chain = generate(&DemoConfig { seed: 7, size: 0.25, today: today() });
-    store.import_chain(&chain.world, &chain.history, &chain.exams, &chain.corrections).await.unwrap();
-    let first = chain.world.stores.values().min_by_key(|s| s.code.clone()).unwrap().id;
-    let device = store.set_up_device(first, Uuid::from_u128(0xABCDEF)).await.unwrap();
-    Desk { _dir: dir, store, chain, device }
+    let db = demo_database().await;
+    let first = db.2.world.stores.values().min_by_key(|s| s.code.clone()).unwrap().id;
+    set_up(db, first, 0xABCDEF).await
 }
 
 fn staff(chain: &DemoChain, store_id: Id, role: Role) -> Actor {
-    let s = chain.world.staff.values().find(|s| s.role == role && s.store_ids.contains(&store_id)).expect("demo staff");
-    Actor::Staff { staff_id: s.id, name: s.name.clone(), role: s.role, store_ids: s.store_ids.clone() }
+    staff_of(chain, store_id, role).expect("demo staff")
 }
 
 /// A free slot tomorrow in the desk's store: (department, doctor, start, end).
@@ -72,11 +59,6 @@ fn booking(d: &Desk, fee: Option<NewFee>) -> BookingCreate {
         source: Source::Desk,
         fee,
     }
-}
-
-async fn count(store: &LocalStore, table: &str) -> i64 {
-    let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(store.pool()).await.unwrap();
-    n
 }
 
 #[tokio::test]

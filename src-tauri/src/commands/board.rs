@@ -72,7 +72,11 @@ pub async fn doctor_week(
 #[tauri::command]
 pub async fn search_patients(state: State<'_, AppState>, query: String) -> Result<Vec<PatientHit>, ApiError> {
     let lang = state.lang().await;
-    let (ready, _actor) = state.act(Permission::BookAppointment, None).await?;
+    // The booking dialog (reception) and the eye record (optometrists) both look patients up.
+    let (ready, _actor) = match state.act(Permission::BookAppointment, None).await {
+        Err(e) if e.code == "forbidden" => state.act(Permission::ViewClinical, None).await?,
+        other => other?,
+    };
     ready.store.search_patients(&query, 30).await.map_err(|e| ApiError::from_store(&e, lang))
 }
 

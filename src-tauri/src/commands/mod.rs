@@ -2,4 +2,6 @@
 pub mod board;
 pub mod desk;
 pub mod eyes;
+pub mod print;
+pub mod recall;
 pub mod session;

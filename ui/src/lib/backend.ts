@@ -10,13 +10,27 @@ import type { PatientHit } from "../bindings/PatientHit";
 import type { Session } from "../bindings/Session";
 import type { DoctorWeek } from "../bindings/DoctorWeek";
 import type { StoreSettings } from "../bindings/StoreSettings";
+import type { EyeExamAmend } from "../bindings/EyeExamAmend";
+import type { EyeExamRecord } from "../bindings/EyeExamRecord";
+import type { EyeView } from "../bindings/EyeView";
+import type { ExamAuditLine } from "../bindings/ExamAuditLine";
+import type { PatientExamRow } from "../bindings/PatientExamRow";
+import type { Printed } from "../bindings/Printed";
+import type { RecallListView } from "../bindings/RecallListView";
+import type { RecallOutcome } from "../bindings/RecallOutcome";
+import type { TaskKind } from "../bindings/TaskKind";
 import type { Locale } from "./i18n";
 
 /**
  * The error shape of every backend call, as the Rust side serialises it.
  * `message` is already in the user's language and says what to do; show it as is.
  */
-export type BackendError = { code: string; message: string };
+export type BackendError = {
+  code: string;
+  message: string;
+  /** The form field a refusal is about (`"od.sphere_cd"`, `"examined_at"`), when it is about one. */
+  field?: string;
+};
 
 /** The code every command except the session ones rejects with when nobody is signed in. */
 export const NOT_SIGNED_IN = "not_signed_in";
@@ -72,7 +86,26 @@ export type Commands = {
   "store.set_doctor_hidden@1": { store_id: string; doctor_id: string; hidden: boolean };
   /** Cancellation policy, visit-type mode and rules, capacity per slot (1–10). Manager only. */
   "store.update_settings@1": { store_id: string; settings: StoreSettings };
+  /** A new eye exam (optometrist or manager of the exam's store). */
+  "eye_exam.record@1": EyeExamRecord;
+  /** A correction of a recorded exam, with its reason; the old values stay in the audit. */
+  "eye_exam.amend@1": EyeExamAmend;
+  /** What came of a recall task (a call, a message): kept as history; "unreachable" keeps it open. */
+  "recall.record_outcome@1": {
+    store_id: string;
+    patient_id: string;
+    kind: TaskKind;
+    outcome: RecallOutcome;
+    note: string | null;
+  };
 };
+
+/** The printed documents; each is written to a file and can then be opened in the system viewer. */
+export type PrintJob =
+  | { kind: "parent_report"; patientId: string; reference: string | null }
+  | { kind: "day_sheet"; storeId: string; date: string }
+  /** `refund`: the refund's id or its slip number. */
+  | { kind: "refund_slip"; refund: string };
 export type CommandName = keyof Commands;
 
 export interface Backend {
@@ -120,6 +153,27 @@ export interface Backend {
 
   /** Seven days of one doctor in a store from `from` (YYYY-MM-DD); null: this week's Monday. */
   doctorWeek(storeId: string, doctorId: string, from: string | null): Promise<DoctorWeek>;
+
+  /** A patient's eye exams, newest first, with SER and axial change since the previous one. */
+  patientExams(patientId: string): Promise<PatientExamRow[]>;
+
+  /** Who recorded and amended an exam, when, why, and which values changed. */
+  examAudit(examId: string): Promise<ExamAuditLine[]>;
+
+  /** Both eyes' growth charts (SVG), per-exam percentiles and the summary; `reference` null: default for age. */
+  eyeView(patientId: string, reference: string | null): Promise<EyeView>;
+
+  /** Writes a PDF to `path`, or (null) to the documents folder; resolves with where it went. */
+  print(job: PrintJob, path: string | null): Promise<Printed>;
+
+  /** Opens a saved document in the system viewer (where it can be printed). */
+  openDocument(path: string): Promise<void>;
+
+  /** The native "save as" dialog; null when the user cancels. */
+  chooseSavePath(defaultName: string): Promise<string | null>;
+
+  /** Today's recall tasks of a store, with their outcomes and the store's thresholds. */
+  recallList(storeId: string): Promise<RecallListView>;
 }
 
 export function isBackendError(e: unknown): e is BackendError {
@@ -136,7 +190,10 @@ export function isBackendError(e: unknown): e is BackendError {
  * failure, a bug) gets code "unexpected" and an empty message, so the UI shows its own text.
  */
 export function toBackendError(e: unknown): BackendError {
-  if (isBackendError(e)) return { code: e.code, message: e.message };
+  if (isBackendError(e)) {
+    const field = (e as Record<string, unknown>).field;
+    return typeof field === "string" ? { code: e.code, message: e.message, field } : { code: e.code, message: e.message };
+  }
   return { code: "unexpected", message: "" };
 }
 
@@ -188,6 +245,41 @@ export class TauriBackend implements Backend {
 
   doctorWeek(storeId: string, doctorId: string, from: string | null): Promise<DoctorWeek> {
     return call<DoctorWeek>("doctor_week", { storeId, doctorId, from });
+  }
+
+  patientExams(patientId: string): Promise<PatientExamRow[]> {
+    return call<PatientExamRow[]>("patient_exams", { patientId });
+  }
+
+  examAudit(examId: string): Promise<ExamAuditLine[]> {
+    return call<ExamAuditLine[]>("exam_audit", { examId });
+  }
+
+  eyeView(patientId: string, reference: string | null): Promise<EyeView> {
+    return call<EyeView>("eye_view", { patientId, reference });
+  }
+
+  print(job: PrintJob, path: string | null): Promise<Printed> {
+    switch (job.kind) {
+      case "parent_report":
+        return call<Printed>("print_parent_report", { patientId: job.patientId, reference: job.reference, path });
+      case "day_sheet":
+        return call<Printed>("print_day_sheet", { storeId: job.storeId, date: job.date, path });
+      case "refund_slip":
+        return call<Printed>("print_refund_slip", { refundId: job.refund, path });
+    }
+  }
+
+  async openDocument(path: string): Promise<void> {
+    await call<null>("open_document", { path });
+  }
+
+  chooseSavePath(defaultName: string): Promise<string | null> {
+    return call<string | null>("choose_save_path", { defaultName });
+  }
+
+  recallList(storeId: string): Promise<RecallListView> {
+    return call<RecallListView>("recall_list", { storeId });
   }
 }
 
@@ -260,6 +352,34 @@ export class SessionGuard implements Backend {
 
   doctorWeek(storeId: string, doctorId: string, from: string | null): Promise<DoctorWeek> {
     return this.#guard(this.#inner.doctorWeek(storeId, doctorId, from));
+  }
+
+  patientExams(patientId: string): Promise<PatientExamRow[]> {
+    return this.#guard(this.#inner.patientExams(patientId));
+  }
+
+  examAudit(examId: string): Promise<ExamAuditLine[]> {
+    return this.#guard(this.#inner.examAudit(examId));
+  }
+
+  eyeView(patientId: string, reference: string | null): Promise<EyeView> {
+    return this.#guard(this.#inner.eyeView(patientId, reference));
+  }
+
+  print(job: PrintJob, path: string | null): Promise<Printed> {
+    return this.#guard(this.#inner.print(job, path));
+  }
+
+  openDocument(path: string): Promise<void> {
+    return this.#guard(this.#inner.openDocument(path));
+  }
+
+  chooseSavePath(defaultName: string): Promise<string | null> {
+    return this.#guard(this.#inner.chooseSavePath(defaultName));
+  }
+
+  recallList(storeId: string): Promise<RecallListView> {
+    return this.#guard(this.#inner.recallList(storeId));
   }
 
   async #guard<T>(call: Promise<T>): Promise<T> {

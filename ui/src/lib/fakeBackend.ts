@@ -26,7 +26,15 @@ import type { StoreRef } from "../bindings/StoreRef";
 import type { SyncState } from "../bindings/SyncState";
 import type { DoctorWeek } from "../bindings/DoctorWeek";
 import type { StoreSettings } from "../bindings/StoreSettings";
-import { NOT_SIGNED_IN, type Backend, type BackendError, type CommandName, type Commands } from "./backend";
+import type { ExamAuditLine } from "../bindings/ExamAuditLine";
+import type { EyeView } from "../bindings/EyeView";
+import type { PatientExamRow } from "../bindings/PatientExamRow";
+import type { Printed } from "../bindings/Printed";
+import type { RecallListView } from "../bindings/RecallListView";
+import { NOT_SIGNED_IN, type Backend, type BackendError, type CommandName, type Commands, type PrintJob } from "./backend";
+import { FakeEyes } from "./fakeEyes";
+import { FakeRecall } from "./fakeRecall";
+import { defaultRecallThresholds, THRESHOLD_FIELDS } from "./recall";
 import { DEMO_PASSWORD } from "./demo";
 import { isIsoDate, shiftDate, wallClock } from "./format";
 import { mondayOf } from "./week";
@@ -93,6 +101,7 @@ const MESSAGES: Record<Locale, Record<string, string>> = {
     invalid_phone: "手机号码无效，请输入 11 位手机号。",
     invalid_birth_date: "出生日期无效。",
     invalid_setting: "设置无效：每个时段最多预约人数须为 1 到 10。",
+    bad_input: "输入无效，请检查后重试。",
     invalid_visit_type: "就诊类型“{code}”无效，请从列表中选择。",
     duplicate_in_order: "医生排序无效：同一位医生不能出现两次。",
   },
@@ -122,6 +131,7 @@ const MESSAGES: Record<Locale, Record<string, string>> = {
     invalid_phone: "手機號碼無效，請輸入 11 位手機號碼。",
     invalid_birth_date: "出生日期無效。",
     invalid_setting: "設定無效：每個時段最多預約人數須為 1 到 10。",
+    bad_input: "輸入無效，請檢查後重試。",
     invalid_visit_type: "就診類型「{code}」無效，請從列表中選擇。",
     duplicate_in_order: "醫師排序無效：同一位醫師不能出現兩次。",
   },
@@ -151,6 +161,7 @@ const MESSAGES: Record<Locale, Record<string, string>> = {
     invalid_phone: "The phone number is not valid. Enter an 11-digit mobile number.",
     invalid_birth_date: "The birth date is not valid.",
     invalid_setting: "Invalid setting: appointments per slot must be from 1 to 10.",
+    bad_input: "The input is not valid; check it and try again.",
     invalid_visit_type: "Visit type “{code}” is not valid; pick one from the list.",
     duplicate_in_order: "Invalid doctor order: a doctor cannot appear twice.",
   },
@@ -205,11 +216,12 @@ function defaultSettings(storeId: string): StoreSettings {
     visit_type_mode: storeId === VISIT_TYPE_CHOSEN_STORE ? "patient_chooses" : "auto_by_rules",
     visit_type_rules: [],
     capacity_per_slot: 1,
+    recall: defaultRecallThresholds(),
   };
 }
 
 function copySettings(s: StoreSettings): StoreSettings {
-  return { ...s, visit_type_rules: s.visit_type_rules.map((r) => ({ ...r })) };
+  return { ...s, visit_type_rules: s.visit_type_rules.map((r) => ({ ...r })), recall: { ...s.recall } };
 }
 
 const DEMO_PATIENTS: ReadonlyArray<PatientHit> = [
@@ -432,6 +444,18 @@ export class FakeBackend implements Backend {
   readonly #orders = new Map<string, string[]>();
   readonly #hidden = new Map<string, Set<string>>();
   readonly #settings = new Map<string, StoreSettings>();
+  readonly #eyes = new FakeEyes(FAKE_STORES[0]!.id, DEMO_PATIENTS);
+  readonly #recall = new FakeRecall({
+    clock: () => this.#now(),
+    thresholdsOf: (storeId) => this.#settingsOf(storeId).recall,
+    error: (code, params) => this.#error(code, params),
+  });
+  /** Every document "printed", by path: the fake writes no files. */
+  readonly printed = new Map<string, PrintJob>();
+  /** Documents "opened" in the system viewer. */
+  readonly opened: string[] = [];
+  /** What the fake save dialog answers; null: the user cancels. */
+  savePath: string | null = "/tmp/clinicdesk-save.pdf";
 
   constructor(options: FakeBackendOptions = {}) {
     this.#options = options;
@@ -595,7 +619,7 @@ export class FakeBackend implements Backend {
 
   async searchPatients(query: string): Promise<PatientHit[]> {
     const session = this.#signedIn();
-    if (!can(session, "book_appointment") && !can(session, "register_patient")) throw this.#error("forbidden");
+    if (!can(session, "book_appointment") && !can(session, "register_patient") && !can(session, "view_clinical")) throw this.#error("forbidden");
     const q = query.trim().toLowerCase();
     if (!q) return [];
     const digits = /^\d+$/.test(q);
@@ -672,11 +696,64 @@ export class FakeBackend implements Backend {
       case "store.update_settings@1":
         this.#updateSettings(session, args as Commands["store.update_settings@1"]);
         break;
+      case "recall.record_outcome@1":
+        this.#recall.record(session, args as Commands["recall.record_outcome@1"]);
+        break;
+      case "eye_exam.record@1":
+      case "eye_exam.amend@1":
+        this.#eyes.write(
+          name === "eye_exam.record@1" ? "record" : "amend",
+          args as Commands["eye_exam.record@1"],
+          { name: session.name, mayEdit: can(session, "edit_clinical") },
+          this.#lang,
+          new Date(this.#now()).toISOString(),
+        );
+        break;
       default:
         throw this.#error("unknown_command");
     }
     this.#deviceSeq += 1;
     return { deviceSeq: this.#deviceSeq, mutationId: crypto.randomUUID(), warnings: [] };
+  }
+
+  async patientExams(patientId: string): Promise<PatientExamRow[]> {
+    if (!can(this.#signedIn(), "view_clinical")) throw this.#error("forbidden");
+    return this.#eyes.rows(patientId);
+  }
+
+  async examAudit(examId: string): Promise<ExamAuditLine[]> {
+    if (!can(this.#signedIn(), "view_clinical")) throw this.#error("forbidden");
+    return this.#eyes.audit(examId);
+  }
+
+  async eyeView(patientId: string, reference: string | null): Promise<EyeView> {
+    const session = this.#signedIn();
+    if (!can(session, "view_clinical")) throw this.#error("forbidden");
+    const patient = this.#patients.get(patientId);
+    if (!patient) throw this.#error("not_found");
+    return this.#eyes.view(patient, reference, this.#lang, this.#todayOf(FAKE_STORES[0]!));
+  }
+
+  async print(job: PrintJob, path: string | null): Promise<Printed> {
+    this.#signedIn();
+    const where = path ?? `/home/desk/Documents/ClinicDesk/${job.kind}.pdf`;
+    this.printed.set(where, job);
+    return { path: where, sizeBytes: 51_200, pages: 1 };
+  }
+
+  async openDocument(path: string): Promise<void> {
+    if (!this.printed.has(path)) throw this.#error("not_found");
+    this.opened.push(path);
+  }
+
+  async chooseSavePath(_defaultName: string): Promise<string | null> {
+    return this.savePath;
+  }
+
+  async recallList(storeId: string): Promise<RecallListView> {
+    const session = this.#signedIn();
+    const store = this.#storeOf(session, storeId);
+    return this.#recall.list(store.id, this.#todayOf(store), this.#lang, session);
   }
 
   async storeSettings(storeId: string): Promise<StoreSettings> {
@@ -752,6 +829,8 @@ export class FakeBackend implements Backend {
     // As the domain: every rule names a visit type the chain knows.
     const unknown = c.settings.visit_type_rules.find((r) => !VISIT_TYPE_OPTIONS.some((v) => v.code === r.visit_type));
     if (unknown) throw this.#error("invalid_visit_type", { code: unknown.visit_type });
+    const bad = THRESHOLD_FIELDS.find((f) => !Number.isInteger(c.settings.recall[f]) || c.settings.recall[f] < 0);
+    if (bad) throw { ...this.#error("bad_input"), field: `recall.${bad}` };
     this.#settings.set(c.store_id, copySettings(c.settings));
   }
 

@@ -4,6 +4,9 @@ export const LOCALES = ["zh-CN", "zh-TW", "en"] as const;
 export type Locale = (typeof LOCALES)[number];
 export const DEFAULT_LOCALE: Locale = "zh-CN";
 
+import { eyesEn, eyesZhCN, eyesZhTW } from "./i18nEyes";
+import { recallEn, recallZhCN, recallZhTW } from "./i18nRecall";
+
 /** Each language's name in that language, for the switcher. */
 export const LOCALE_NAMES: Record<Locale, string> = {
   "zh-CN": "简体中文",
@@ -12,6 +15,8 @@ export const LOCALE_NAMES: Record<Locale, string> = {
 };
 
 const zhCN = {
+  ...eyesZhCN,
+  ...recallZhCN,
   "app.title": "诊所前台",
   "app.name": "ClinicDesk",
   "app.starting": "正在启动…",
@@ -296,6 +301,8 @@ export type MessageKey = keyof typeof zhCN;
 export type Catalogue = Record<MessageKey, string>;
 
 const zhTW: Catalogue = {
+  ...eyesZhTW,
+  ...recallZhTW,
   "app.title": "診所前台",
   "app.name": "ClinicDesk",
   "app.starting": "正在啟動…",
@@ -577,6 +584,8 @@ const zhTW: Catalogue = {
 };
 
 const en: Catalogue = {
+  ...eyesEn,
+  ...recallEn,
   "app.title": "Front desk",
   "app.name": "ClinicDesk",
   "app.starting": "Starting…",

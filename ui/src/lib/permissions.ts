@@ -21,6 +21,7 @@ export const PERMISSIONS = [
   "view_reports",
   "resolve_conflicts",
   "edit_recall_thresholds",
+  "work_recall_list",
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];
@@ -55,8 +56,9 @@ export function rolePermissions(role: Role): Permission[] {
         "charge_fee",
         "refund_fee",
         "handle_cancellation_requests",
+        "work_recall_list",
       ];
     case "optometrist":
-      return ["view_board", "manage_appointment", "view_clinical", "edit_clinical"];
+      return ["view_board", "manage_appointment", "view_clinical", "edit_clinical", "work_recall_list"];
   }
 }
