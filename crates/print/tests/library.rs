@@ -80,6 +80,14 @@ fn refund_slip_is_made_from_the_stores_refund_data() {
 }
 
 #[test]
+fn a_refund_slip_is_found_by_its_slip_number_as_by_its_id() {
+    // The desk shows the slip number, not the refund's id: printing from it finds the same refund.
+    let (refund, _, _) = &demo().refund;
+    let card = with_store(|store| async move { clinicdesk_print::refund_card(&store, &refund.number).await.unwrap() });
+    assert_eq!(card.id, refund.id.to_string());
+}
+
+#[test]
 fn an_unknown_refund_is_not_found() {
     let err =
         with_store(|store| async move { clinicdesk_print::refund_card(&store, "00000000-0000-0000-0000-000000000000").await.unwrap_err() });
