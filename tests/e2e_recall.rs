@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{click, demo_desk, sign_in, start, wait_for};
+use common::{click, demo_desk, sign_in, start, wait_for, wait_text};
 use fantoccini::Locator;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -23,23 +23,27 @@ async fn reception_works_through_todays_recall_tasks_and_an_outcome_settles_one(
     sign_in(&client, "admin", "demo1234").await;
     click(&client, "[data-testid=open-recall]").await;
     wait_for(&client, "[data-testid=recall-list]", Duration::from_secs(30)).await;
-    let open = client.find_all(Locator::Css("[data-testid=recall-row][data-status=open]")).await.unwrap();
-    assert!(!open.is_empty(), "the demo optometry store has recall tasks today");
-    let first = &open[0];
-    let patient = first.attr("data-patient-id").await.unwrap().unwrap();
-    let kind = first.attr("data-kind").await.unwrap().unwrap();
-    let message = first.find(Locator::Css("[data-testid=recall-message]")).await.unwrap().text().await.unwrap();
-    assert!(message.chars().count() > 10, "each task carries a drafted message: {message:?}");
+    // Rows may be redrawn while we look (the list loads, a language arrives): read the first
+    // open task's keys with a fresh lookup each time, then address it by them.
+    let first_open = "[data-testid=recall-row][data-status=open]";
+    let (patient, kind) = loop {
+        let row = wait_for(&client, first_open, Duration::from_secs(20)).await;
+        if let (Ok(Some(p)), Ok(Some(k))) = (row.attr("data-patient-id").await, row.attr("data-kind").await) {
+            break (p, k);
+        }
+    };
+    let row = format!("[data-testid=recall-row][data-patient-id='{patient}'][data-kind='{kind}']");
+    let message =
+        wait_text(&client, &format!("{row} [data-testid=recall-message]"), |t| t.chars().count() > 10, Duration::from_secs(20)).await;
+    assert!(message.contains("您好"), "each task carries a drafted message: {message:?}");
     tokio::time::sleep(Duration::from_millis(600)).await;
     std::fs::write(common::screenshot_path("recall-1024x768.png"), client.screenshot().await.unwrap()).unwrap();
 
-    let button = first.find(Locator::Css("[data-testid=recall-outcome-contacted]")).await.unwrap();
-    button.click().await.unwrap();
+    click(&client, &format!("{row} [data-testid=recall-outcome-contacted]")).await;
     let started = std::time::Instant::now();
     loop {
-        let css = format!("[data-testid=recall-row][data-patient-id='{patient}'][data-kind='{kind}']");
-        if let Ok(row) = client.find(Locator::Css(&css)).await {
-            if row.attr("data-status").await.unwrap().as_deref() == Some("done") {
+        if let Ok(el) = client.find(Locator::Css(&row)).await {
+            if el.attr("data-status").await.ok().flatten().as_deref() == Some("done") {
                 break;
             }
         }
