@@ -192,3 +192,47 @@ describe("recall task list from the header", () => {
     await screen.findByTestId("board-grid");
   });
 });
+
+describe("an exam at the visit", () => {
+  test("from a checked-in appointment the optometrist opens the patient's record and the new exam is linked to that visit", async () => {
+    const backend = new FakeBackend({ today: TODAY, login: "opto.bj02", clock: () => NOW });
+    const day = await backend.boardDay(null, null);
+    const visit = day.appointments[0]!;
+    backend.patch(visit.id, { state: "checked_in" });
+    render(App, { backend, clock });
+    const card = await waitFor(() => {
+      const el = document.querySelector<HTMLElement>(`[data-appointment-id="${visit.id}"]`);
+      if (!el) throw new Error("card not drawn yet");
+      return el;
+    });
+    await fireEvent.click(card);
+    const panel = await screen.findByTestId("panel");
+    await fireEvent.click(await within(panel).findByTestId("action-exam"));
+    expect((await screen.findByTestId("eyes-patient")).textContent).toContain(visit.patientName);
+    await fireEvent.click(await screen.findByTestId("exam-new"));
+    expect(screen.getByTestId("exam-visit")).toBeDefined();
+    await type("exam-od-axial_length_um", "23.10");
+    await fireEvent.click(screen.getByTestId("exam-save"));
+    await waitFor(() => expect(screen.queryByTestId("exam-form")).toBeNull());
+    const detail = await backend.appointmentDetail(visit.id);
+    const rows = await backend.patientExams(detail.patientId);
+    expect(rows[0]!.appointmentId).toBe(visit.id);
+  });
+
+  test("reception sees no eye-exam action in the appointment panel", async () => {
+    const backend = new FakeBackend({ today: TODAY, login: "front.bj01", clock: () => NOW });
+    const day = await backend.boardDay(null, null);
+    const visit = day.appointments[0]!;
+    backend.patch(visit.id, { state: "checked_in" });
+    render(App, { backend, clock });
+    const card = await waitFor(() => {
+      const el = document.querySelector<HTMLElement>(`[data-appointment-id="${visit.id}"]`);
+      if (!el) throw new Error("card not drawn yet");
+      return el;
+    });
+    await fireEvent.click(card);
+    const panel = await screen.findByTestId("panel");
+    await within(panel).findByTestId("panel-state");
+    expect(within(panel).queryByTestId("action-exam")).toBeNull();
+  });
+});

@@ -20,7 +20,7 @@ const REFERENCES = [
   { slug: "he-2023", name: { "zh-CN": "He 2023（上海儿童，4–18 岁）", "zh-TW": "He 2023（上海兒童，4–18 歲）", en: "He 2023 (Shanghai children, 4–18 y)" } },
 ] as const;
 
-type Stored = { exam: EyeExam; recordedBy: string; recordedAt: string; amendedBy: string | null; amendedAt: string | null; audit: ExamAuditLine[] };
+type Stored = { exam: EyeExam; appointmentId: string | null; recordedBy: string; recordedAt: string; amendedBy: string | null; amendedAt: string | null; audit: ExamAuditLine[] };
 
 function reading(eye: "od" | "os", sphere: number, axial: number): EyeReading {
   return {
@@ -94,7 +94,7 @@ export class FakeEyes {
         next_recheck: null,
       };
       const at = `${date}T02:00:00Z`;
-      this.#exams.set(id, { exam, recordedBy: "林雨桐", recordedAt: at, amendedBy: null, amendedAt: null, audit: [{ at, actor: "林雨桐", action: "recorded", reason: null, changes: [] }] });
+      this.#exams.set(id, { exam, appointmentId: null, recordedBy: "林雨桐", recordedAt: at, amendedBy: null, amendedAt: null, audit: [{ at, actor: "林雨桐", action: "recorded", reason: null, changes: [] }] });
     });
   }
 
@@ -120,7 +120,7 @@ export class FakeEyes {
       };
       return {
         exam: structuredClone(s.exam),
-        appointmentId: null,
+        appointmentId: s.appointmentId,
         od: trend("od"),
         os: trend("os"),
         recordedBy: s.recordedBy,
@@ -221,6 +221,7 @@ export class FakeEyes {
       if (before) return; // the same command again: already recorded
       this.#exams.set(exam.id, {
         exam: structuredClone(exam),
+        appointmentId: (args as Commands["eye_exam.record@1"]).appointment_id,
         recordedBy: actor.name,
         recordedAt: now,
         amendedBy: null,
