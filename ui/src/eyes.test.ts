@@ -193,20 +193,26 @@ describe("recall task list from the header", () => {
   });
 });
 
+/** The desk of `login` with the first appointment of the board checked in and its panel open. */
+async function checkedInVisit(login: string) {
+  const backend = new FakeBackend({ today: TODAY, login, clock: () => NOW });
+  const day = await backend.boardDay(null, null);
+  const visit = day.appointments[0]!;
+  backend.patch(visit.id, { state: "checked_in" });
+  render(App, { backend, clock });
+  const card = await waitFor(() => {
+    const el = document.querySelector<HTMLElement>(`[data-appointment-id="${visit.id}"]`);
+    if (!el) throw new Error("card not drawn yet");
+    return el;
+  });
+  await fireEvent.click(card);
+  const panel = await screen.findByTestId("panel");
+  return { backend, visit, panel };
+}
+
 describe("an exam at the visit", () => {
   test("from a checked-in appointment the optometrist opens the patient's record and the new exam is linked to that visit", async () => {
-    const backend = new FakeBackend({ today: TODAY, login: "opto.bj02", clock: () => NOW });
-    const day = await backend.boardDay(null, null);
-    const visit = day.appointments[0]!;
-    backend.patch(visit.id, { state: "checked_in" });
-    render(App, { backend, clock });
-    const card = await waitFor(() => {
-      const el = document.querySelector<HTMLElement>(`[data-appointment-id="${visit.id}"]`);
-      if (!el) throw new Error("card not drawn yet");
-      return el;
-    });
-    await fireEvent.click(card);
-    const panel = await screen.findByTestId("panel");
+    const { backend, visit, panel } = await checkedInVisit("opto.bj02");
     await fireEvent.click(await within(panel).findByTestId("action-exam"));
     expect((await screen.findByTestId("eyes-patient")).textContent).toContain(visit.patientName);
     await fireEvent.click(await screen.findByTestId("exam-new"));
@@ -220,18 +226,7 @@ describe("an exam at the visit", () => {
   });
 
   test("reception sees no eye-exam action in the appointment panel", async () => {
-    const backend = new FakeBackend({ today: TODAY, login: "front.bj01", clock: () => NOW });
-    const day = await backend.boardDay(null, null);
-    const visit = day.appointments[0]!;
-    backend.patch(visit.id, { state: "checked_in" });
-    render(App, { backend, clock });
-    const card = await waitFor(() => {
-      const el = document.querySelector<HTMLElement>(`[data-appointment-id="${visit.id}"]`);
-      if (!el) throw new Error("card not drawn yet");
-      return el;
-    });
-    await fireEvent.click(card);
-    const panel = await screen.findByTestId("panel");
+    const { panel } = await checkedInVisit("front.bj01");
     await within(panel).findByTestId("panel-state");
     expect(within(panel).queryByTestId("action-exam")).toBeNull();
   });
