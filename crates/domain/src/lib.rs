@@ -16,6 +16,7 @@ pub mod order;
 pub mod recall;
 pub mod roles;
 pub mod slots;
+pub mod sync;
 pub mod text;
 pub mod world;
 
