@@ -20,7 +20,8 @@ server:
 test: ui
 	npm --prefix ui run check
 	npm --prefix ui test
-	xvfb-run -a -s "-screen 0 1920x1080x24" cargo test --workspace
+	# keyctl: a session keyring for the keychain tests, as a desktop session has.
+	xvfb-run -a -s "-screen 0 1920x1080x24" keyctl session - cargo test --workspace
 
 bench: ui
 	cargo run --release -p clinicdesk-bench --bin clinicdesk-bench

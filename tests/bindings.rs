@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use clinicdesk_app::api::{ApiError, Session};
 use clinicdesk_app::commands::desk::Outcome;
 use clinicdesk_app::commands::print::Printed;
+use clinicdesk_app::commands::sync::{ConflictItem, SyncLine, SyncView};
 use clinicdesk_domain::commands::{EyeExamAmend, EyeExamRecord, RecallRecordOutcome};
 use clinicdesk_domain::model::StoreSettings;
 use clinicdesk_eyecare::{ChartPoint, EyeChart, EyeView, ReferenceOption};
@@ -41,6 +42,9 @@ fn generate(dir: &Path) {
     ChartPoint::export_all(&cfg).expect("ChartPoint");
     ReferenceOption::export_all(&cfg).expect("ReferenceOption");
     Printed::export_all(&cfg).expect("Printed");
+    SyncView::export_all(&cfg).expect("SyncView");
+    SyncLine::export_all(&cfg).expect("SyncLine");
+    ConflictItem::export_all(&cfg).expect("ConflictItem");
 }
 
 fn read_dir(dir: &Path) -> BTreeMap<String, String> {

@@ -120,4 +120,44 @@ impl ApiError {
             field: None,
         }
     }
+
+    /// The desk is connected to a server but the keychain holds no token for it.
+    pub fn token_missing(lang: Lang) -> Self {
+        ApiError {
+            code: "token_missing".into(),
+            message: lang
+                .pick(
+                    "本机的服务器凭据已丢失，请店长在“同步 › 服务器”中重新连接。未同步的记录都还在。",
+                    "本機的伺服器憑據已遺失，請店長在「同步 › 伺服器」中重新連線。未同步的紀錄都還在。",
+                    "This desk's server credentials are gone; a manager must reconnect under Sync › Server. Unsynced records are kept.",
+                )
+                .into(),
+            field: None,
+        }
+    }
+
+    /// The OS keychain could not be used (locked, or no keychain service).
+    pub fn keychain(lang: Lang) -> Self {
+        ApiError {
+            code: "keychain_unavailable".into(),
+            message: lang
+                .pick(
+                    "无法使用系统钥匙串保存服务器凭据。请解锁钥匙串后重试，或联系 IT。",
+                    "無法使用系統鑰匙圈儲存伺服器憑據。請解鎖鑰匙圈後重試，或聯絡 IT。",
+                    "The system keychain could not store the server credentials. Unlock it and try again, or call IT.",
+                )
+                .into(),
+            field: None,
+        }
+    }
+
+    /// A sync attempt that failed (offline is one of these: shown, never blocking).
+    pub fn from_sync(e: &clinicdesk_sync::SyncError, lang: Lang) -> Self {
+        ApiError { code: e.code(), message: e.message(lang), field: None }
+    }
+
+    /// Connecting the desk to a server failed, with the form field it is about.
+    pub fn from_connect(e: &clinicdesk_sync::ConnectError, lang: Lang) -> Self {
+        ApiError { code: e.code().to_string(), message: e.message(lang), field: e.field().map(str::to_string) }
+    }
 }

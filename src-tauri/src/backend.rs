@@ -27,6 +27,8 @@ pub struct AppState {
     /// The signed-in staff member; every command acts as them.
     pub session: Arc<RwLock<Option<Actor>>>,
     pub limiter: Arc<Mutex<SignInLimiter>>,
+    /// Sync with the central server (idle until the desk is connected to one).
+    pub syncer: Arc<crate::sync::Syncer>,
 }
 
 impl Default for AppState {
@@ -43,6 +45,7 @@ impl AppState {
             lang: Arc::new(RwLock::new(Lang::ZhCn)),
             session: Arc::new(RwLock::new(None)),
             limiter: Arc::new(Mutex::new(SignInLimiter::default())),
+            syncer: crate::sync::Syncer::new(),
         }
     }
 
@@ -63,6 +66,9 @@ impl AppState {
     /// sets this desk up for its first store.
     pub async fn init(&self, data_dir: &Path) -> Result<(), StoreError> {
         let result = open_desk(data_dir).await;
+        if result.is_ok() {
+            self.syncer.attach(data_dir).await;
+        }
         let stored = result.as_ref().map(Clone::clone).map_err(|e| format!("{}: {e}", e.code()));
         let _ = self.ready.set(stored);
         self.notify.notify_waiters();

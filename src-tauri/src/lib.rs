@@ -3,9 +3,12 @@
 
 pub mod api;
 pub mod backend;
+pub mod backup;
 pub mod commands;
+pub mod keychain;
+pub mod sync;
 
-use tauri::Manager;
+use tauri::{Emitter, Manager};
 
 /// Starts the desk window. The database opens (and on first start loads the demo clinic)
 /// in the background; commands wait for it.
@@ -27,11 +30,33 @@ pub fn run() {
                 Some(dir) => dir.into(),
                 None => app.path().app_data_dir()?,
             };
+            // Clinic IT: `clinicdesk --restore <backup>` puts a backup in place before the database opens.
+            let mut args = std::env::args().skip(1);
+            while let Some(arg) = args.next() {
+                if arg == "--restore" {
+                    let file = args.next().ok_or("--restore needs a backup file")?;
+                    let kept = backup::restore(&data_dir.join("desk.sqlite3"), std::path::Path::new(&file), chrono::Utc::now())?;
+                    tracing::warn!(replaced = %kept.display(), "desk database restored from a backup; the replaced one is kept");
+                }
+            }
             let state = backend::AppState::new();
             app.manage(state.clone());
+            let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {
                 if let Err(e) = state.init(&data_dir).await {
                     tracing::error!(error = %e, "desk database could not be opened");
+                    return;
+                }
+                // Sync in the background; the window hears every change of its state.
+                state
+                    .syncer
+                    .set_publisher(std::sync::Arc::new(move |view| {
+                        let _ = handle.emit("sync-status", view);
+                    }))
+                    .await;
+                if let Ok(ready) = state.ready().await {
+                    tauri::async_runtime::spawn(backup::run(ready.store.clone(), data_dir.clone()));
+                    state.syncer.clone().run(ready.store, ready.device.store_id, state.lang.clone()).await;
                 }
             });
             Ok(())
@@ -58,7 +83,14 @@ pub fn run() {
             commands::print::print_refund_slip,
             commands::print::open_document,
             commands::print::choose_save_path,
-            commands::recall::recall_list
+            commands::recall::recall_list,
+            commands::sync::sync_status,
+            commands::sync::sync_now,
+            commands::sync::sync_details,
+            commands::sync::sync_conflicts,
+            commands::sync::resolve_conflict,
+            commands::sync::server_connect,
+            commands::sync::server_disconnect
         ])
         .run(tauri::generate_context!())
         .expect("error while running the ClinicDesk window");

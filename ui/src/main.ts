@@ -14,7 +14,7 @@ const doctorCount = Number(new URLSearchParams(location.search).get("doctors")) 
 export default mount(App, {
   target: document.getElementById("app")!,
   props: {
-    backend: tauri ? new TauriBackend() : new FakeBackend({ doctorCount }),
+    backend: tauri ? new TauriBackend() : new FakeBackend({ doctorCount, syncStepMs: 250, demoSync: true }),
     demo: !tauri,
     locale: loadSavedLocale(),
   },

@@ -193,6 +193,16 @@ pub struct EyeExamAmend {
     pub reason: String,
 }
 
+/// `conflict.resolve@1`: a sync conflict handled at a desk of its store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConflictResolve {
+    /// The conflict: the mutation id of the command the server rejected.
+    pub conflict_id: Id,
+    /// What was done: `dismissed`, `called`, `rebooked:<appointment id>` … (1–120 characters).
+    pub how: String,
+}
+
 /// What came of contacting a patient about one of the store's recall tasks (DOMAIN.md §8).
 /// Every outcome is kept; "unreachable" leaves the task open.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -258,6 +268,8 @@ pub enum Command {
     EyeExamAmend(EyeExamAmend),
     #[serde(rename = "recall.record_outcome@1")]
     RecallRecordOutcome(RecallRecordOutcome),
+    #[serde(rename = "conflict.resolve@1")]
+    ConflictResolve(ConflictResolve),
 }
 
 /// The names this build knows; a newer app's command waits in the outbox (SYNC.md §8).
@@ -286,6 +298,7 @@ pub const KNOWN_COMMANDS: &[&str] = &[
     "eye_exam.record@1",
     "eye_exam.amend@1",
     "recall.record_outcome@1",
+    "conflict.resolve@1",
 ];
 
 impl Command {
@@ -315,6 +328,7 @@ impl Command {
             Command::EyeExamRecord(_) => "eye_exam.record@1",
             Command::EyeExamAmend(_) => "eye_exam.amend@1",
             Command::RecallRecordOutcome(_) => "recall.record_outcome@1",
+            Command::ConflictResolve(_) => "conflict.resolve@1",
         }
     }
 
@@ -363,6 +377,7 @@ pub fn handle(world: &World, ctx: &Ctx, command: &Command) -> Result<Effects, Do
         Command::EyeExamRecord(c) => eye_exam_record(world, &mut fx, c)?,
         Command::EyeExamAmend(c) => eye_exam_amend(world, &mut fx, c)?,
         Command::RecallRecordOutcome(c) => recall_record_outcome(world, &mut fx, c)?,
+        Command::ConflictResolve(c) => conflict_resolve(world, &mut fx, c)?,
     }
     Ok(fx.effects)
 }
@@ -1112,5 +1127,30 @@ fn recall_record_outcome(world: &World, fx: &mut Fx, c: &RecallRecordOutcome) ->
         at: fx.ctx.now,
         actor: fx.ctx.actor.label(),
     }));
+    Ok(())
+}
+
+/// `conflict.resolve@1`: a desk of the conflict's store marks it handled (who, how, when).
+/// The rejected command's rows then leave every desk of the store at its next sync; a
+/// conflict is resolved once. Managers resolve conflicts of any kind (DOMAIN.md §1); those
+/// who book may resolve a rejected booking or appointment change (rebook, call, dismiss).
+fn conflict_resolve(world: &World, fx: &mut Fx, c: &ConflictResolve) -> Result<(), DomainError> {
+    let conflict = world.conflicts.get(&c.conflict_id).ok_or(DomainError::NotFound { what: Entity::Conflict, id: c.conflict_id })?;
+    let about_appointments = ["booking.", "appointment.", "patient.create"].iter().any(|p| conflict.name.starts_with(p));
+    if fx.ctx.actor.require(Permission::ResolveConflicts, Some(conflict.store_id)).is_err() || !about_appointments {
+        let needed = if about_appointments { Permission::BookAppointment } else { Permission::ResolveConflicts };
+        fx.ctx.actor.require(needed, Some(conflict.store_id))?;
+    }
+    if conflict.resolution.is_some() {
+        return Err(DomainError::InvalidSetting { what: "conflict already resolved" });
+    }
+    let how = text::required("how", &c.how, 120)?;
+    let by = match &fx.ctx.actor {
+        Actor::Staff { staff_id, .. } => *staff_id,
+        _ => return Err(DomainError::Forbidden { role: None, permission: Permission::ResolveConflicts }),
+    };
+    let mut resolved = conflict.clone();
+    resolved.resolution = Some(crate::sync::ConflictResolution { by, how, at: fx.ctx.now });
+    fx.put(Change::Conflict(resolved));
     Ok(())
 }

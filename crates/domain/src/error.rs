@@ -22,6 +22,7 @@ pub enum Entity {
     CancellationRequest,
     Channel,
     EyeExam,
+    Conflict,
 }
 
 impl Entity {
@@ -39,6 +40,7 @@ impl Entity {
             Entity::CancellationRequest => lang.pick("取消申请", "取消申請", "cancellation request"),
             Entity::Channel => lang.pick("渠道码", "渠道碼", "channel code"),
             Entity::EyeExam => lang.pick("检查记录", "檢查記錄", "eye exam"),
+            Entity::Conflict => lang.pick("同步冲突", "同步衝突", "sync conflict"),
         }
     }
 }

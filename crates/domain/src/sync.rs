@@ -42,6 +42,11 @@ pub struct PushedCommand {
     pub payload_hash: String,
     /// When the desk ran it (its own clock: informative only, never trusted for rules).
     pub created_at: DateTime<Utc>,
+    /// The staff member who ran it at the desk (several share a desk during a day). The
+    /// server acts as them, with the role it holds for them, and only in the desk's store;
+    /// None: the staff member the desk signed in as.
+    #[serde(default)]
+    pub actor_staff_id: Option<Id>,
 }
 
 /// `POST /sync/v1/push`: the desk's pending commands, in device order, contiguous.

@@ -45,6 +45,9 @@ pub struct World {
     /// Recorded recall outcomes, oldest first (the simulator's; stores keep them in tables).
     #[serde(default)]
     pub recall_outcomes: Vec<RecallOutcomeRecord>,
+    /// Sync conflicts (rejected commands) by id: the mutation id of the rejected command.
+    #[serde(default)]
+    pub conflicts: BTreeMap<Id, crate::sync::ConflictRecord>,
 }
 
 /// One row a handler creates or replaces.
@@ -75,6 +78,8 @@ pub enum Change {
     },
     /// What came of a recall call: a new row each time (history kept).
     RecallOutcome(RecallOutcomeRecord),
+    /// A sync conflict handled at a desk (the record with its resolution set).
+    Conflict(crate::sync::ConflictRecord),
 }
 
 /// Something the desk should show although the command applied.
@@ -191,6 +196,9 @@ impl World {
                     self.corrections.insert(patient_id, correction);
                 }
                 Change::RecallOutcome(o) => self.recall_outcomes.push(o),
+                Change::Conflict(c) => {
+                    self.conflicts.insert(c.id, c);
+                }
             }
         }
     }

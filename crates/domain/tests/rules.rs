@@ -9,9 +9,9 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use clinicdesk_domain::booking::store_doctors;
 use clinicdesk_domain::commands::{
-    self, AppointmentRef, BookingCreate, Command, Ctx, EyeExamAmend, EyeExamRecord, FeeCharge, FeeRef, NewFee, NewGuardian, PatientCreate,
-    RecallRecordOutcome, RefundArgs, RequestCreate, RequestRef, RequestReject, Reschedule, SetDoctorHidden, SetDoctorOrder, UpdateSettings,
-    WithReason, KNOWN_COMMANDS,
+    self, AppointmentRef, BookingCreate, Command, ConflictResolve, Ctx, EyeExamAmend, EyeExamRecord, FeeCharge, FeeRef, NewFee,
+    NewGuardian, PatientCreate, RecallRecordOutcome, RefundArgs, RequestCreate, RequestRef, RequestReject, Reschedule, SetDoctorHidden,
+    SetDoctorOrder, UpdateSettings, WithReason, KNOWN_COMMANDS,
 };
 use clinicdesk_domain::eye::{Correction, CorrectionKind, Eye, EyeExam, EyeReading};
 use clinicdesk_domain::fees::Origin;
@@ -1740,6 +1740,7 @@ fn one_of_each_command() -> Vec<Command> {
             outcome: RecallOutcome::Booked,
             note: Some("周六来换片".into()),
         }),
+        Command::ConflictResolve(ConflictResolve { conflict_id: id(0xC1F), how: "rebooked:0193".into() }),
     ]
 }
 
@@ -1841,4 +1842,47 @@ fn an_unknown_field_inside_store_settings_is_refused_too() {
     let mut args = update_settings(STORE_A, StoreSettings::default()).args();
     args["settings"]["allow_sms"] = json!(true);
     assert_eq!(Command::from_wire("store.update_settings@1", args).map_err(|e| e.code()), Err("invalid_payload"));
+}
+
+fn conflict(h: &mut H, name: &str, store_id: Id) -> Id {
+    let cid = h.new_id();
+    let record = clinicdesk_domain::sync::ConflictRecord {
+        id: cid,
+        store_id,
+        device_id: "desk-2".into(),
+        actor_id: "staff".into(),
+        name: name.into(),
+        args: json!({}),
+        code: "slot_conflict".into(),
+        message: "时段已被占用".into(),
+        detail: None,
+        created_at: h.now,
+        rejected_at: h.now,
+        server_seq: 7,
+        resolution: None,
+    };
+    h.world.conflicts.insert(cid, record);
+    cid
+}
+
+fn resolve(conflict_id: Id, how: &str) -> Command {
+    Command::ConflictResolve(ConflictResolve { conflict_id, how: how.into() })
+}
+
+#[test]
+fn a_sync_conflict_is_resolved_once_by_its_store_and_a_refund_conflict_only_by_a_manager() {
+    let mut h = H::new();
+    let booking = conflict(&mut h, "booking.create@1", STORE_A);
+    assert_eq!(h.err(&reception_b(), resolve(booking, "dismissed")), "not_in_store", "another store's desk cannot resolve it");
+    assert_eq!(h.err(&reception_a(), resolve(booking, "  ")), "empty_text", "it says how it was handled");
+    let fx = h.ok(&reception_a(), resolve(booking, "rebooked:abc"));
+    let Some(Change::Conflict(done)) = fx.changes.first() else { panic!("{fx:?}") };
+    let r = done.resolution.as_ref().expect("resolved");
+    assert_eq!((r.how.as_str(), r.at), ("rebooked:abc", h.now));
+    assert_eq!(h.err(&manager_a(), resolve(booking, "dismissed")), "invalid_setting", "a conflict is resolved once");
+
+    let refund = conflict(&mut h, "fee.refund_cash@1", STORE_A);
+    assert_eq!(h.err(&reception_a(), resolve(refund, "dismissed")), "forbidden", "money conflicts are the manager's");
+    h.ok(&manager_a(), resolve(refund, "cash_handed_back"));
+    assert_eq!(h.err(&manager_a(), resolve(unused_id(), "dismissed")), "not_found");
 }

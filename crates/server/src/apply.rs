@@ -16,6 +16,7 @@ use clinicdesk_domain::commands::{handle, Command, Ctx};
 use clinicdesk_domain::fees::Origin;
 use clinicdesk_domain::model::*;
 use clinicdesk_domain::roles::Actor;
+use clinicdesk_domain::sync::ConflictRecord;
 use clinicdesk_domain::world::{Change, Effects, World};
 use clinicdesk_domain::{DomainError, Lang};
 use serde::{Deserialize, Serialize};
@@ -79,6 +80,20 @@ pub struct Submission {
     pub command: Command,
     pub mutation_id: Id,
     pub device_seq: Option<i64>,
+    /// When the desk ran it (a pushed outbox row; its own clock, informative only). None:
+    /// submitted live, at the server's `now`.
+    pub created_at: Option<DateTime<Utc>>,
+    /// The staff member who ran it at the desk, as the server knows them (role from the
+    /// server's record, acting in the desk's store only), with the id it is logged under.
+    /// None: the principal's own actor.
+    pub actor: Option<(Actor, String)>,
+}
+
+impl Submission {
+    /// A command submitted live (not from a desk's outbox).
+    pub fn live(command: Command, mutation_id: Id, device_seq: Option<i64>) -> Submission {
+        Submission { command, mutation_id, device_seq, created_at: None, actor: None }
+    }
 }
 
 /// Who submits a command: a signed-in desk, or a patient through the patient app.
@@ -92,6 +107,32 @@ pub struct Principal {
     pub actor: Actor,
     /// The `commands.actor_staff_id` it is logged under (a staff id, or `patient:<id>`).
     pub actor_id: String,
+    /// Set when a desk pushes commands it already ran itself (`sync::push`): the server runs
+    /// them as that desk did, with `Origin::Desk` (a desk-paid fee's refund right is that
+    /// store's desks') and the desk's serial, so receipt and slip numbers match the desk's.
+    /// None: the server's own origin and serial (`SRV-<server_seq>`).
+    pub desk: Option<DeskOrigin>,
+}
+
+/// The desk identity a pushed command ran under (the desk's `clinicdesk_store::Device`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeskOrigin {
+    /// `D` + the last 6 hex digits of the device id, upper case (as the desk derives it).
+    pub device_code: String,
+    pub store_code: String,
+}
+
+impl DeskOrigin {
+    /// The desk's device code for a device id (the formula of `LocalStore::set_up_device`).
+    pub fn device_code(device_id: Id) -> String {
+        let hex = device_id.simple().to_string();
+        format!("D{}", hex[hex.len() - 6..].to_uppercase())
+    }
+
+    /// The desk's serial of its command `device_seq` (`LocalStore::execute`).
+    pub fn serial(&self, device_seq: i64) -> String {
+        format!("{}-{}-{:06}", self.store_code, self.device_code, device_seq)
+    }
 }
 
 impl DeviceAuth {
@@ -102,6 +143,7 @@ impl DeviceAuth {
             store_id: Some(self.store_id),
             actor: self.actor(),
             actor_id: id_str(self.staff.id),
+            desk: None,
         }
     }
 }
@@ -109,19 +151,30 @@ impl DeviceAuth {
 /// The desk's outbox hash: desk and server must hash a payload the same way.
 pub use clinicdesk_store::payload_hash;
 
-type LoggedRow = (String, i64, String, String, Option<String>, Option<String>, Option<String>);
+/// A `commands` row as read back: tenant_id, server_seq, payload_hash, outcome, code,
+/// message, detail, device_id, device_seq.
+pub(crate) type LoggedRow = (String, i64, String, String, Option<String>, Option<String>, Option<String>, String, Option<i64>);
+
+/// The columns of a [`LoggedRow`].
+pub(crate) const LOGGED_COLUMNS: &str = "tenant_id, server_seq, payload_hash, outcome, code, message, detail, device_id, device_seq";
 
 /// The logged outcome of a mutation id, if it was processed before.
 async fn logged(conn: &mut AnyConnection, mutation_id: Id) -> Result<Option<LoggedRow>, ServerError> {
-    Ok(sqlx::query_as("SELECT tenant_id, server_seq, payload_hash, outcome, code, message, detail FROM commands WHERE mutation_id = $1")
+    Ok(sqlx::query_as(&format!("SELECT {LOGGED_COLUMNS} FROM commands WHERE mutation_id = $1"))
         .bind(id_str(mutation_id))
         .fetch_optional(&mut *conn)
         .await?)
 }
 
-fn replay(row: LoggedRow, device: &Principal, hash: &str) -> Result<CommandOutcome, ServerError> {
-    let (tenant, seq, prev_hash, outcome, code, message, detail) = row;
+/// The stored outcome of a repeated submission. A mutation id is bound to one payload, one
+/// chain and, when the submission is numbered, to one device and device_seq: anything else
+/// is a protocol error (`MutationReused`), never a second application.
+pub(crate) fn replay(row: LoggedRow, device: &Principal, sub: &Submission, hash: &str) -> Result<CommandOutcome, ServerError> {
+    let (tenant, seq, prev_hash, outcome, code, message, detail, device_id, device_seq) = row;
     if tenant != id_str(device.tenant_id) || prev_hash != hash {
+        return Err(ServerError::MutationReused);
+    }
+    if sub.device_seq.is_some() && (device_id != device.device_id || device_seq != sub.device_seq) {
         return Err(ServerError::MutationReused);
     }
     let kind = OutcomeKind::parse(&outcome);
@@ -161,19 +214,19 @@ enum Seen {
 }
 
 async fn seen(conn: &mut AnyConnection, device: &Principal, sub: &Submission) -> Result<Seen, ServerError> {
-    type Row = (i64, String, i64, String, String, Option<String>, Option<String>, Option<String>);
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT CAST(0 AS BIGINT), tenant_id, server_seq, payload_hash, outcome, code, message, detail FROM commands WHERE mutation_id = $1
+    type Row = (i64, String, i64, String, String, Option<String>, Option<String>, Option<String>, String, Option<i64>);
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT CAST(0 AS BIGINT), {LOGGED_COLUMNS} FROM commands WHERE mutation_id = $1
          UNION ALL
-         SELECT CAST(1 AS BIGINT), tenant_id, server_seq, payload_hash, outcome, code, message, detail FROM commands WHERE device_id = $2 AND device_seq = $3",
-    )
+         SELECT CAST(1 AS BIGINT), {LOGGED_COLUMNS} FROM commands WHERE device_id = $2 AND device_seq = $3"
+    ))
     .bind(id_str(sub.mutation_id))
     .bind(&device.device_id)
     .bind(sub.device_seq)
     .fetch_all(&mut *conn)
     .await?;
-    if let Some((_, tenant, seq, hash, outcome, code, message, detail)) = rows.iter().find(|r| r.0 == 0).cloned() {
-        return Ok(Seen::Logged((tenant, seq, hash, outcome, code, message, detail)));
+    if let Some((_, tenant, seq, hash, outcome, code, message, detail, device_id, device_seq)) = rows.iter().find(|r| r.0 == 0).cloned() {
+        return Ok(Seen::Logged((tenant, seq, hash, outcome, code, message, detail, device_id, device_seq)));
     }
     Ok(if rows.is_empty() { Seen::New } else { Seen::DeviceSeqUsed })
 }
@@ -194,13 +247,24 @@ pub async fn apply_and_pay(
     now: DateTime<Utc>,
 ) -> Result<(CommandOutcome, Vec<pay::ProviderRefund>), ServerError> {
     let outcome = apply_as(db, who, sub, lang, now).await?;
-    let refunds = match (&sub.command, outcome.outcome) {
-        (Command::RefundOnline(_) | Command::PatientCancel(_), OutcomeKind::Applied | OutcomeKind::AppliedWithWarning) => {
-            pay::send_for_mutation(db, provider, sub.mutation_id).await?
-        }
-        _ => Vec::new(),
-    };
+    let refunds = send_refunds(db, provider, sub, &outcome).await?;
     Ok((outcome, refunds))
+}
+
+/// After a command's outcome is durable: sends the provider refunds it decided and that are
+/// still pending (a first application, or a repeat whose refunds were left unsent).
+pub async fn send_refunds(
+    db: &Db,
+    provider: &dyn pay::PaymentProvider,
+    sub: &Submission,
+    outcome: &CommandOutcome,
+) -> Result<Vec<pay::ProviderRefund>, ServerError> {
+    match (&sub.command, outcome.outcome) {
+        (Command::RefundOnline(_) | Command::PatientCancel(_), OutcomeKind::Applied | OutcomeKind::AppliedWithWarning) => {
+            pay::send_for_mutation(db, provider, sub.mutation_id).await
+        }
+        _ => Ok(Vec::new()),
+    }
 }
 
 /// Applies (or rejects) one command from `device` (a desk or a patient) at the server's `now`.
@@ -221,7 +285,7 @@ pub async fn apply_as(
     {
         let mut conn = db.pool().acquire().await?;
         if let Some(row) = logged(&mut conn, sub.mutation_id).await? {
-            return replay(row, device, &hash);
+            return replay(row, device, sub, &hash);
         }
     }
     db.submit(crate::writer::Job::new(device.clone(), sub.clone(), hash, lang, now)).await
@@ -234,7 +298,14 @@ pub(crate) enum Attempt {
     /// Nothing to keep (a repeat, or a refusal): undo the attempt (the counter too).
     Undo(Result<CommandOutcome, ServerError>),
     /// A database constraint refused the effects: undo and log the command as rejected.
-    Refused(DomainError),
+    Refused(Forced),
+}
+
+/// A rejection decided before the command is attempted again (a database constraint refused
+/// its effects the first time), with the store the command acted in (for its conflict record).
+pub(crate) struct Forced {
+    error: DomainError,
+    store: Option<Id>,
 }
 
 async fn exec(conn: &mut AnyConnection, sql: &str) -> Result<(), ServerError> {
@@ -257,7 +328,7 @@ pub(crate) async fn apply_in_tx(
     lang: Lang,
     now: DateTime<Utc>,
 ) -> Result<CommandOutcome, ServerError> {
-    let mut forced: Option<DomainError> = None;
+    let mut forced: Option<Forced> = None;
     exec(conn, "SAVEPOINT apply_command").await?;
     loop {
         let attempt = match attempt(conn, device, sub, hash, lang, now, forced.take()).await {
@@ -270,10 +341,10 @@ pub(crate) async fn apply_in_tx(
                 exec(conn, "ROLLBACK TO SAVEPOINT apply_command").await?;
                 return result;
             }
-            Attempt::Refused(e) => {
+            Attempt::Refused(f) => {
                 // Retried as a rejection from a clean state (the counter is taken again).
                 exec(conn, "ROLLBACK TO SAVEPOINT apply_command").await?;
-                forced = Some(e);
+                forced = Some(f);
             }
         }
     }
@@ -281,7 +352,9 @@ pub(crate) async fn apply_in_tx(
 
 /// One attempt: the tenant's next server_seq first (on PostgreSQL its row lock then orders
 /// the tenant's writers until commit, so everything below reads committed, current rows),
-/// the log, the loader, `handle()`, the documents and the command's log row.
+/// the log, the loader, `handle()`, the documents and the command's log row; for a
+/// rejection also its `conflict` document (same server_seq), which every desk of the store
+/// pulls.
 pub(crate) async fn attempt(
     conn: &mut AnyConnection,
     device: &Principal,
@@ -289,30 +362,37 @@ pub(crate) async fn attempt(
     hash: &str,
     lang: Lang,
     now: DateTime<Utc>,
-    forced: Option<DomainError>,
+    forced: Option<Forced>,
 ) -> Result<Attempt, ServerError> {
     let command = &sub.command;
     let seq = next_seq(conn, device.tenant_id).await?;
     match seen(conn, device, sub).await? {
-        Seen::Logged(row) => return Ok(Attempt::Undo(replay(row, device, hash))),
+        Seen::Logged(row) => return Ok(Attempt::Undo(replay(row, device, sub, hash))),
         Seen::DeviceSeqUsed => return Ok(Attempt::Undo(Err(ServerError::DeviceSeqReused))),
         Seen::New => {}
     }
-    let actor = device.actor.clone();
-    let ctx = Ctx { actor: actor.clone(), now, mutation_id: sub.mutation_id, origin: Origin::Server, serial: format!("SRV-{seq}") };
-    let (world, result) = match forced {
-        Some(e) => (World::default(), Err(e)),
+    let (actor, actor_id) = sub.actor.clone().unwrap_or_else(|| (device.actor.clone(), device.actor_id.clone()));
+    let (origin, serial) = match (&device.desk, device.store_id, sub.device_seq) {
+        (Some(desk), Some(store_id), Some(n)) => (Origin::Desk { store_id, device_code: desk.device_code.clone() }, desk.serial(n)),
+        _ => (Origin::Server, format!("SRV-{seq}")),
+    };
+    let ctx = Ctx { actor: actor.clone(), now, mutation_id: sub.mutation_id, origin, serial };
+    let (world, result, store) = match forced {
+        Some(f) => (World::default(), Err(f.error), f.store),
         None => {
             let mut loader = Loader::new(&mut *conn, device.tenant_id);
             loader.for_command(&actor, command).await?;
             let world = loader.world;
-            let result = match command_store(&world, command) {
+            let store = command_store(&world, command);
+            let result = match store {
                 Some(store) if device.store_id.is_some_and(|own| own != store) => Err(DomainError::NotInStore { store_id: store }),
                 _ => handle(&world, &ctx, command),
             };
-            (world, result)
+            (world, result, store)
         }
     };
+    // A desk's rejection belongs to its own store's inbox; anyone else's to the command's store.
+    let conflict_store = device.store_id.or(store);
     let (kind, code, message, detail, warnings) = match result {
         Ok(effects) => match write_effects(conn, device.tenant_id, seq, &world, &effects).await {
             Ok(()) => {
@@ -333,7 +413,7 @@ pub(crate) async fn attempt(
             }
             Err(WriteError::Conflict(e)) => {
                 tracing::warn!(command = command.name(), code = e.code(), "a database constraint refused the effects");
-                return Ok(Attempt::Refused(e));
+                return Ok(Attempt::Refused(Forced { error: e, store }));
             }
             Err(WriteError::Server(e)) => return Err(e),
         },
@@ -358,7 +438,7 @@ pub(crate) async fn attempt(
     .bind(hash)
     .bind(command.name())
     .bind(command.args().to_string())
-    .bind(&device.actor_id)
+    .bind(&actor_id)
     .bind(kind.as_str())
     .bind(code.clone())
     .bind(message.clone())
@@ -366,6 +446,27 @@ pub(crate) async fn attempt(
     .bind(ts(now))
     .execute(&mut *conn)
     .await?;
+    if let (OutcomeKind::Rejected, Some(store_id)) = (kind, conflict_store) {
+        let record = ConflictRecord {
+            id: sub.mutation_id,
+            store_id,
+            device_id: device.device_id.clone(),
+            actor_id: actor_id.clone(),
+            name: command.name().to_string(),
+            args: command.args(),
+            code: code.clone().unwrap_or_default(),
+            message: message.clone().unwrap_or_default(),
+            detail: detail.clone(),
+            created_at: sub.created_at.unwrap_or(now),
+            rejected_at: now,
+            server_seq: seq,
+            resolution: None,
+        };
+        upsert(conn, device.tenant_id, seq, &Doc::conflict(&record)).await.map_err(|e| match e {
+            WriteError::Server(e) => e,
+            WriteError::Conflict(e) => ServerError::Corrupt(format!("conflict record not written: {}", e.code())),
+        })?;
+    }
     let code = if kind == OutcomeKind::AppliedWithWarning { None } else { code };
     Ok(Attempt::Done(CommandOutcome { outcome: kind, code, message, server_seq: seq, warnings, detail, replayed: false }))
 }
@@ -418,6 +519,7 @@ pub async fn write_effects(conn: &mut AnyConnection, tenant: Id, seq: i64, world
             Change::EyeExam { exam, .. } => upsert(conn, tenant, seq, &Doc::eye_exam(exam)).await?,
             Change::Correction { patient_id, correction } => upsert(conn, tenant, seq, &Doc::correction(*patient_id, correction)).await?,
             Change::RecallOutcome(o) => insert_plain(conn, tenant, seq, &Doc::recall_outcome(o)).await?,
+            Change::Conflict(c) => upsert(conn, tenant, seq, &Doc::conflict(c)).await?,
         }
     }
     for a in &fx.eye_audit {

@@ -31,6 +31,10 @@ pub struct SignInRequest {
     pub password: String,
     pub store_id: Id,
     pub device_name: String,
+    /// The desk's own, permanent id. A desk that signs in again (a new token, another staff
+    /// member) stays the same device, so its commands keep one gap-free `device_seq` line.
+    #[serde(default)]
+    pub desk_id: Option<Id>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -153,21 +157,49 @@ pub async fn sign_in(db: &Db, auth: &Auth, req: SignInRequest, now: DateTime<Utc
         return Err(clinicdesk_domain::DomainError::NotInStore { store_id: req.store_id }.into());
     }
     let token = new_token();
-    let device_id = uuid::Uuid::now_v7();
     let expires_at = now + auth.token_ttl;
-    sqlx::query(
-        "INSERT INTO devices (id, tenant_id, store_id, staff_id, name, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(id_str(device_id))
-    .bind(id_str(tenant_id))
-    .bind(id_str(req.store_id))
-    .bind(id_str(staff.id))
-    .bind(&device_name)
-    .bind(token_hash(&token))
-    .bind(ts(now))
-    .bind(ts(expires_at))
-    .execute(&mut *conn)
-    .await?;
+    let known: Option<(String, String)> = match req.desk_id {
+        Some(desk) => {
+            sqlx::query_as("SELECT tenant_id, store_id FROM devices WHERE id = $1").bind(id_str(desk)).fetch_optional(&mut *conn).await?
+        }
+        None => None,
+    };
+    let device_id = match (req.desk_id, known) {
+        // The same desk again: a new token (the old one stops working), same device.
+        (Some(desk), Some((t, st))) if t == id_str(tenant_id) && st == id_str(req.store_id) => {
+            sqlx::query(
+                "UPDATE devices SET staff_id = $1, name = $2, token_hash = $3, created_at = $4, expires_at = $5, revoked_at = NULL, revoked_by = NULL WHERE id = $6",
+            )
+            .bind(id_str(staff.id))
+            .bind(&device_name)
+            .bind(token_hash(&token))
+            .bind(ts(now))
+            .bind(ts(expires_at))
+            .bind(id_str(desk))
+            .execute(&mut *conn)
+            .await?;
+            desk
+        }
+        // A desk id registered for another store or chain is not this desk's to take.
+        (Some(_), Some(_)) => return Err(ServerError::InvalidRequest("desk_id belongs to another store".into())),
+        (desk, _) => {
+            let device_id = desk.unwrap_or_else(uuid::Uuid::now_v7);
+            sqlx::query(
+                "INSERT INTO devices (id, tenant_id, store_id, staff_id, name, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(id_str(device_id))
+            .bind(id_str(tenant_id))
+            .bind(id_str(req.store_id))
+            .bind(id_str(staff.id))
+            .bind(&device_name)
+            .bind(token_hash(&token))
+            .bind(ts(now))
+            .bind(ts(expires_at))
+            .execute(&mut *conn)
+            .await?;
+            device_id
+        }
+    };
     tracing::info!(target: "clinicdesk_server::auth", device = %device_id, store = %req.store_id, role = staff.role.as_str(), "device signed in");
     Ok(SignedIn {
         device_id,

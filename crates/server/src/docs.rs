@@ -9,6 +9,7 @@ use clinicdesk_domain::eye::{Correction, EyeExam, EyeExamAudit};
 use clinicdesk_domain::model::*;
 use clinicdesk_domain::recall::RecallOutcomeRecord;
 use clinicdesk_domain::slots;
+use clinicdesk_domain::sync::ConflictRecord;
 use clinicdesk_domain::world::World;
 use clinicdesk_domain::DomainError;
 use serde::de::DeserializeOwned;
@@ -40,6 +41,8 @@ pub mod kind {
     pub const CORRECTION: &str = "correction";
     pub const EYE_EXAM_AUDIT: &str = "eye_exam_audit";
     pub const RECALL_OUTCOME: &str = "recall_outcome";
+    /// A rejected command as its store's desks see it (`clinicdesk_domain::sync::ConflictRecord`).
+    pub const CONFLICT: &str = "conflict";
 }
 
 pub fn id_str(id: Id) -> String {
@@ -141,6 +144,10 @@ impl Doc {
     /// An audit line of the eye-health record, found by its exam.
     pub fn eye_audit(a: &EyeExamAudit) -> Doc {
         Doc::new(kind::EYE_EXAM_AUDIT, format!("{}/{}", id_str(a.mutation_id), a.index), Some(a.store_id), a).with_ref(a.exam_id)
+    }
+    /// A rejected command, keyed by its mutation id, in the store whose desks must see it.
+    pub fn conflict(c: &ConflictRecord) -> Doc {
+        Doc::new(kind::CONFLICT, id_str(c.id), Some(c.store_id), c)
     }
     /// What came of a recall call (one document per outcome, keyed by the command's
     /// mutation id), found by its patient.

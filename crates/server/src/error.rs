@@ -55,6 +55,12 @@ pub enum ServerError {
     PatientTokenExpired,
     #[error("phone or verification code wrong")]
     VerificationFailed,
+    #[error("sync protocol {got} not supported (this server speaks {supported})")]
+    ProtocolUnsupported { got: u32, supported: u32 },
+    #[error("device_seq gap: expected {expected}, got {got}")]
+    DeviceSeqGap { expected: i64, got: i64 },
+    #[error("payload hash of device_seq {device_seq} does not match its payload")]
+    PayloadHashMismatch { device_seq: i64 },
 }
 
 impl ServerError {
@@ -86,6 +92,9 @@ impl ServerError {
             PatientTokenInvalid => "token_invalid",
             PatientTokenExpired => "token_expired",
             VerificationFailed => "verification_failed",
+            ProtocolUnsupported { .. } => "protocol_unsupported",
+            DeviceSeqGap { .. } => "device_seq_gap",
+            PayloadHashMismatch { .. } => "payload_hash_mismatch",
         }
     }
 
@@ -102,7 +111,8 @@ impl ServerError {
             PatientTokenMissing | PatientTokenInvalid | PatientTokenExpired | VerificationFailed => 401,
             TooManyAttempts { .. } => 429,
             ManagerOnly => 403,
-            MutationReused | DeviceSeqReused => 409,
+            MutationReused | DeviceSeqReused | DeviceSeqGap { .. } | PayloadHashMismatch { .. } => 409,
+            ProtocolUnsupported { .. } => 426,
             NotFound | NoSuchEndpoint => 404,
             MethodNotAllowed => 405,
         }
@@ -222,6 +232,34 @@ impl ServerError {
                     "The phone number or verification code is wrong; please check and try again.",
                 )
                 .into(),
+            ProtocolUnsupported { got, supported } if got > supported => match l {
+                Lang::ZhCn => format!("本机使用的同步协议（v{got}）比服务器（v{supported}）新：待同步数据会保留在本机，请联系 IT 升级服务器。"),
+                Lang::ZhTw => format!("本機使用的同步協定（v{got}）比伺服器（v{supported}）新：待同步資料會保留在本機，請聯絡 IT 升級伺服器。"),
+                Lang::En => format!(
+                    "This desk speaks sync protocol v{got}, newer than the server's v{supported}: pending work stays on this desk; ask IT to update the server."
+                ),
+            },
+            ProtocolUnsupported { got, supported } => match l {
+                Lang::ZhCn => format!("本机的前台程序太旧（同步协议 v{got}，服务器需要 v{supported}）：请更新前台程序，待同步数据会保留在本机。"),
+                Lang::ZhTw => format!("本機的前台程式太舊（同步協定 v{got}，伺服器需要 v{supported}）：請更新前台程式，待同步資料會保留在本機。"),
+                Lang::En => format!(
+                    "This desk app is too old (sync protocol v{got}, the server needs v{supported}): please update the app; pending work stays on this desk."
+                ),
+            },
+            DeviceSeqGap { expected, got } => match l {
+                Lang::ZhCn => format!("同步缺少本机的第 {expected} 号操作（收到的第一条是第 {got} 号），本次未保存任何操作。请从第 {expected} 号起重新同步；如反复出现请联系 IT。"),
+                Lang::ZhTw => format!("同步缺少本機的第 {expected} 號操作（收到的第一筆是第 {got} 號），本次未儲存任何操作。請從第 {expected} 號起重新同步；如反覆出現請聯絡 IT。"),
+                Lang::En => format!(
+                    "This desk's command #{expected} is missing (the push started at #{got}); nothing was saved. Push again from #{expected}; call IT if it keeps happening."
+                ),
+            },
+            PayloadHashMismatch { device_seq } => match l {
+                Lang::ZhCn => format!("本机第 {device_seq} 号操作的校验值与内容不符：协议错误，本次未保存任何操作。请联系 IT，切勿删除待同步数据。"),
+                Lang::ZhTw => format!("本機第 {device_seq} 號操作的校驗值與內容不符：協定錯誤，本次未儲存任何操作。請聯絡 IT，切勿刪除待同步資料。"),
+                Lang::En => format!(
+                    "The checksum of this desk's command #{device_seq} does not match its content: a protocol error; nothing was saved. Call IT; do not delete pending work."
+                ),
+            },
             NotFound => l.pick("找不到该记录。", "找不到該記錄。", "No such record.").into(),
             NoSuchEndpoint => l.pick("没有这个接口。", "沒有這個介面。", "There is no such endpoint.").into(),
             MethodNotAllowed => l.pick("该接口不支持此方法。", "該介面不支援此方法。", "This endpoint does not accept that method.").into(),

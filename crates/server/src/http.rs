@@ -14,9 +14,12 @@ use axum::{Json, Router};
 use chrono::Utc;
 use clinicdesk_domain::commands::Command;
 use clinicdesk_domain::model::{Appointment, Id};
+use clinicdesk_domain::sync::{PullRequest, PullResponse, PushRequest, PushResponse};
 use clinicdesk_domain::Lang;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use tower_http::compression::CompressionLayer;
+use tower_http::decompression::RequestDecompressionLayer;
 
 use crate::apply::{self, OutcomeKind, Submission};
 use crate::auth::{self, Auth, DeviceAuth, SignInRequest};
@@ -24,13 +27,15 @@ use crate::db::Db;
 use crate::docs::{self, kind};
 use crate::error::status_of_code;
 use crate::pay::PaymentProvider;
-use crate::{patient, ServerError};
+use crate::{patient, sync, ServerError};
 
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
     pub auth: Arc<Auth>,
     pub body_limit: usize,
+    /// The body limit of `/sync/v1/…` (decompressed).
+    pub sync_body_limit: usize,
     /// Online refunds go out through this provider.
     pub pay: Arc<dyn PaymentProvider>,
     /// The verification code patients sign in with (no SMS in this build); empty: none accepted.
@@ -130,7 +135,16 @@ async fn device(state: &AppState, headers: &HeaderMap) -> Result<DeviceAuth, Ser
 
 pub fn router(state: AppState) -> Router {
     let limit = state.body_limit;
+    // Sync: gzip both ways (a compressed request body is inflated before the body limit
+    // counts it; the answer is compressed when the desk sends `Accept-Encoding: gzip`).
+    let sync = Router::new()
+        .route("/sync/v1/push", post(sync_push))
+        .route("/sync/v1/pull", post(sync_pull))
+        .layer(DefaultBodyLimit::max(state.sync_body_limit))
+        .layer(RequestDecompressionLayer::new().gzip(true).no_br().no_deflate().no_zstd())
+        .layer(CompressionLayer::new().gzip(true).no_br().no_deflate().no_zstd());
     Router::new()
+        .merge(sync)
         .route("/api/v1/health", get(health))
         .route("/api/v1/auth/sign-in", post(sign_in))
         .route("/api/v1/me", get(me))
@@ -149,6 +163,32 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
+}
+
+/// `POST /sync/v1/push`: the desk's pending commands, applied in device order exactly once.
+async fn sync_push(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Json<PushResponse>> {
+    let lang = lang_of(&headers);
+    let d = device(&state, &headers).await.map_err(|e| ApiError(e, lang))?;
+    let req: PushRequest = body_json(body, state.sync_body_limit).map_err(|e| ApiError(e, lang))?;
+    let resp = sync::push(&state.db, state.pay.as_ref(), &d, req, lang, Utc::now()).await.map_err(|e| ApiError(e, lang))?;
+    Ok(Json(resp))
+}
+
+/// `POST /sync/v1/pull`: one page of the changes in the desk's scope after its cursor.
+async fn sync_pull(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Json<PullResponse>> {
+    let lang = lang_of(&headers);
+    let d = device(&state, &headers).await.map_err(|e| ApiError(e, lang))?;
+    let req: PullRequest = body_json(body, state.sync_body_limit).map_err(|e| ApiError(e, lang))?;
+    let resp = sync::pull(&state.db, &d, req).await.map_err(|e| ApiError(e, lang))?;
+    Ok(Json(resp))
 }
 
 async fn openapi() -> Json<serde_json::Value> {
@@ -233,7 +273,7 @@ async fn commands(State(state): State<AppState>, headers: HeaderMap, body: Resul
         return Err(ApiError(ServerError::InvalidRequest("device_seq starts at 1".into()), lang));
     }
     let command = Command::from_wire(&req.name, req.args).map_err(|e| ApiError(e.into(), lang))?;
-    let sub = Submission { command, mutation_id: req.mutation_id, device_seq: req.device_seq };
+    let sub = Submission::live(command, req.mutation_id, req.device_seq);
     let (outcome, _) =
         apply::apply_and_pay(&state.db, state.pay.as_ref(), &d.principal(), &sub, lang, Utc::now()).await.map_err(|e| ApiError(e, lang))?;
     let status = match (&outcome.outcome, &outcome.code) {

@@ -12,7 +12,8 @@
 //! transaction · `writer` SQLite group commit (one transaction and fsync for the commands
 //! waiting) · `lanes` capacity lanes · `auth` sign-in and device tokens · `import` loading a chain ·
 //! `http` the axum edge · `patient` the patient app's API · `pay` online refunds through the
-//! payment provider (`SimWeChatPay` by default) · `openapi` the API document.
+//! payment provider (`SimWeChatPay` by default) · `sync` the desks' push and pull
+//! (`/sync/v1/…`) · `openapi` the API document.
 //!
 //! Invariants: every read and write names the tenant of the signed-in device, so one chain
 //! never sees another's rows; a desk acts only in its own store; the rules live only in
@@ -31,6 +32,7 @@ pub mod loader;
 pub mod openapi;
 pub mod patient;
 pub mod pay;
+pub mod sync;
 mod writer;
 
 use std::sync::Arc;
@@ -48,6 +50,8 @@ pub struct Config {
     pub token_ttl: chrono::Duration,
     /// Largest request body accepted (bigger ones get 413).
     pub body_limit: usize,
+    /// Largest (decompressed) body of a sync request: a push carries up to 500 commands.
+    pub sync_body_limit: usize,
     /// The verification code patients sign in with (no SMS in this build).
     pub patient_code: String,
     /// How long a patient's sign-in lasts.
@@ -61,6 +65,7 @@ impl Config {
             max_connections: 10,
             token_ttl: chrono::Duration::days(180),
             body_limit: 256 * 1024,
+            sync_body_limit: 8 * 1024 * 1024,
             patient_code: patient::DEMO_VERIFICATION_CODE.to_string(),
             patient_token_ttl: chrono::Duration::days(30),
         }
@@ -89,6 +94,7 @@ impl App {
                 db,
                 auth,
                 body_limit: config.body_limit,
+                sync_body_limit: config.sync_body_limit,
                 pay: provider,
                 patient_code: config.patient_code.clone(),
                 patient_token_ttl: config.patient_token_ttl,

@@ -357,6 +357,11 @@ impl<'c> Loader<'c> {
                 self.store(c.store_id).await?;
                 self.patient(c.patient_id).await?;
             }
+            Command::ConflictResolve(c) => {
+                if let Some(rec) = self.get::<clinicdesk_domain::sync::ConflictRecord>(kind::CONFLICT, c.conflict_id).await? {
+                    self.world.conflicts.insert(rec.id, rec);
+                }
+            }
         }
         Ok(())
     }
@@ -411,5 +416,6 @@ pub fn command_store(world: &World, command: &Command) -> Option<Id> {
         Command::EyeExamRecord(c) => Some(c.exam.store_id),
         Command::EyeExamAmend(c) => Some(world.eye_exams.get(&c.exam.id).map_or(c.exam.store_id, |e| e.store_id)),
         Command::RecallRecordOutcome(c) => Some(c.store_id),
+        Command::ConflictResolve(c) => world.conflicts.get(&c.conflict_id).map(|r| r.store_id),
     }
 }

@@ -165,6 +165,113 @@ fn patient_schemas() -> serde_json::Map<String, Value> {
     }
 }
 
+/// The desks' sync operations (`/sync/v1/…`, SYNC.md).
+fn sync_paths(lang: &Value) -> serde_json::Map<String, Value> {
+    let bearer = json!([{ "deviceToken": [] }]);
+    let gzip = json!({ "name": "Content-Encoding", "in": "header", "required": false,
+        "description": "gzip: the request body is gzip-compressed (the limit counts it inflated)",
+        "schema": { "enum": ["gzip"] } });
+    let accept = json!({ "name": "Accept-Encoding", "in": "header", "required": false,
+        "description": "gzip: the answer is gzip-compressed (Content-Encoding: gzip)", "schema": { "type": "string" } });
+    let paths = json!({
+        "/sync/v1/push": { "post": {
+            "operationId": "syncPush",
+            "summary": "Push the desk's pending commands: applied in device order, exactly once, each answered with its one durable outcome",
+            "description": "At most 500 commands, numbered contiguously by device_seq; the first at most one past the last the server holds for this device. Commands already processed are answered from the log (replayed: true). Each is run as the desk ran it (the desk's origin and serial). A rejection is an outcome (status rejected, with its code) and creates a `conflict` row that every desk of the store pulls. A command the server does not know (or cannot read) is answered `unknown` and the push stops there: it and every later command stay in the desk's outbox. Any error below refuses the whole request and applies nothing.",
+            "security": bearer, "parameters": [lang.clone(), gzip.clone(), accept.clone()],
+            "requestBody": body("PushRequest"),
+            "responses": with(json!({ "200": ok("The outcomes, in device order (a prefix of the pushed commands when one is unknown)", "PushResponse") }), error_responses(&[
+                AUTH_ERRORS[0], ("400", "malformed_json"), ("413", "body_too_large"),
+                ("409", "protocol errors: device_seq_gap (the message names the device_seq expected), mutation_id_reused, device_seq_reused, payload_hash_mismatch"),
+                ("422", "invalid_request: more than 500 commands, device_seq not contiguous, bad versions"),
+                ("426", "protocol_unsupported: the desk app (or the server) must be updated; pending work stays on the desk"),
+            ]))
+        }},
+        "/sync/v1/pull": { "post": {
+            "operationId": "syncPull",
+            "summary": "Pull one page of the rows in the desk's scope (its chain's shared rows and its store's) after a cursor",
+            "description": "Rows in (server_seq, kind, id) order strictly after `after`; `after: null` is a snapshot from the start (first sync), resumable from any page's `next`. Each row is the current version of a document; applying a page twice changes nothing. When `epoch` is not the server's, `epoch_changed` is true and no rows are sent: push recently acknowledged commands again and pull a snapshot (epoch null).",
+            "security": bearer, "parameters": [lang.clone(), gzip, accept],
+            "requestBody": body("PullRequest"),
+            "responses": with(json!({ "200": ok("One page", "PullResponse") }), error_responses(&[
+                AUTH_ERRORS[0], ("400", "malformed_json"), ("413", "body_too_large"), ("422", "invalid_request"),
+                ("426", "protocol_unsupported"),
+            ]))
+        }}
+    });
+    match paths {
+        Value::Object(m) => m,
+        _ => unreachable!(),
+    }
+}
+
+fn sync_schemas() -> serde_json::Map<String, Value> {
+    let uuid = json!({ "type": "string", "format": "uuid" });
+    let time = json!({ "type": "string", "format": "date-time" });
+    let schemas = json!({
+        "Versions": { "type": "object", "required": ["protocol", "schema", "app"], "additionalProperties": false, "properties": {
+            "protocol": { "type": "integer", "description": "The sync protocol the desk speaks (this server: 1)" },
+            "schema": { "type": "integer", "description": "The desk database's schema version" },
+            "app": { "type": "string", "description": "The desk app's version" } } },
+        "PushedCommand": { "type": "object", "required": ["device_seq", "mutation_id", "name", "args", "payload_hash", "created_at"], "additionalProperties": false, "properties": {
+            "device_seq": { "type": "integer", "minimum": 1, "description": "The desk's gap-free command number" },
+            "mutation_id": uuid,
+            "name": { "type": "string", "description": "booking.create@1 … (a name the server does not know is answered unknown)" },
+            "args": { "type": "object" },
+            "payload_hash": { "type": "string", "description": "sha256 hex of name, a zero byte and the key-sorted JSON of args" },
+            "created_at": { "type": "string", "format": "date-time", "description": "When the desk ran it (informative)" },
+            "actor_staff_id": { "type": ["string", "null"], "format": "uuid", "description": "Who ran it at the desk; the server acts as them with its own record of their role, in the desk's store only" } } },
+        "PushRequest": { "type": "object", "required": ["versions", "commands"], "additionalProperties": false, "properties": {
+            "versions": { "$ref": "#/components/schemas/Versions" },
+            "commands": { "type": "array", "maxItems": 500, "items": { "$ref": "#/components/schemas/PushedCommand" } } } },
+        "PushResult": { "type": "object", "required": ["device_seq", "mutation_id", "status", "server_seq", "replayed"], "properties": {
+            "device_seq": { "type": "integer" }, "mutation_id": uuid,
+            "status": { "enum": ["applied", "applied_with_warning", "rejected", "unknown"] },
+            "code": { "type": "string", "description": "The rejection's code, the warnings (comma-separated), or for unknown: unknown_command / invalid_payload" },
+            "message": { "type": "string" },
+            "server_seq": { "type": "integer", "description": "0 for unknown" },
+            "replayed": { "type": "boolean", "description": "Answered from the log: processed before" } } },
+        "PushResponse": { "type": "object", "required": ["epoch", "last_device_seq", "results", "server_time"], "properties": {
+            "epoch": { "type": "string" },
+            "last_device_seq": { "type": "integer", "description": "The highest device_seq of this device the server holds an outcome for" },
+            "results": { "type": "array", "items": { "$ref": "#/components/schemas/PushResult" } },
+            "server_time": time } },
+        "Cursor": { "type": "object", "required": ["server_seq", "kind", "id"], "properties": {
+            "server_seq": { "type": "integer" }, "kind": { "type": "string" }, "id": { "type": "string" } } },
+        "PullRequest": { "type": "object", "required": ["versions", "limit"], "additionalProperties": false, "properties": {
+            "versions": { "$ref": "#/components/schemas/Versions" },
+            "epoch": { "type": ["string", "null"], "description": "The epoch of the cursor; null on a snapshot" },
+            "after": { "oneOf": [{ "$ref": "#/components/schemas/Cursor" }, { "type": "null" }], "description": "null: a snapshot from the start" },
+            "limit": { "type": "integer", "minimum": 1, "maximum": 5000, "description": "Page size (clamped to 1–5000)" } } },
+        "Change": { "type": "object", "required": ["kind", "id", "server_seq", "data"], "properties": {
+            "kind": { "type": "string", "description": "appointment, fee, refund, patient, conflict, …" },
+            "id": { "type": "string" }, "store_id": { "type": ["string", "null"], "format": "uuid", "description": "null: shared by the chain" },
+            "server_seq": { "type": "integer" },
+            "data": { "type": "object", "description": "The row's current version: the domain struct as JSON (a ConflictRecord for kind conflict)" } } },
+        "PullResponse": { "type": "object", "required": ["epoch", "epoch_changed", "snapshot_required", "changes", "next", "has_more", "head_seq"], "properties": {
+            "epoch": { "type": "string" },
+            "epoch_changed": { "type": "boolean", "description": "The request's epoch is not the server's: push recent commands again, then pull a snapshot" },
+            "snapshot_required": { "type": "boolean", "description": "The cursor is older than the server keeps changes for: pull a snapshot" },
+            "changes": { "type": "array", "items": { "$ref": "#/components/schemas/Change" } },
+            "next": { "oneOf": [{ "$ref": "#/components/schemas/Cursor" }, { "type": "null" }], "description": "Pass as after for the next page" },
+            "has_more": { "type": "boolean" },
+            "head_seq": { "type": "integer", "description": "The chain's newest server_seq (for progress)" },
+            "total": { "type": "integer", "description": "Rows in scope, on a snapshot's first page (for progress)" } } },
+        "ConflictRecord": { "type": "object", "description": "The data of a `conflict` change: a rejected command with its original input",
+            "required": ["id", "store_id", "device_id", "actor_id", "name", "args", "code", "message", "created_at", "rejected_at", "server_seq"], "properties": {
+            "id": { "type": "string", "format": "uuid", "description": "The rejected command's mutation id" }, "store_id": uuid,
+            "device_id": { "type": "string" }, "actor_id": { "type": "string" },
+            "name": { "type": "string" }, "args": { "type": "object" }, "code": { "type": "string" }, "message": { "type": "string" },
+            "detail": { "type": ["object", "null"], "description": "slot_conflict: {taken_by: [appointment ids]}" },
+            "created_at": time, "rejected_at": time, "server_seq": { "type": "integer" },
+            "resolution": { "type": ["object", "null"] } } }
+    });
+    match schemas {
+        Value::Object(m) => m,
+        _ => unreachable!(),
+    }
+}
+
 /// The document.
 pub fn document() -> Value {
     let lang = json!({
@@ -175,12 +282,13 @@ pub fn document() -> Value {
     let id_param = json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } });
     let bearer = json!([{ "deviceToken": [] }]);
     let patient_paths = patient_paths(&lang);
+    let sync_paths = sync_paths(&lang);
     let mut doc = json!({
         "openapi": "3.1.0",
         "info": {
             "title": "ClinicDesk server API",
             "version": "1",
-            "description": "The central server of ClinicDesk (诊所前台). Every error is `{code, message}` with the message in the Accept-Language language. Request bodies refuse unknown fields and are limited to 256 KiB."
+            "description": "The central server of ClinicDesk (诊所前台). Every error is `{code, message}` with the message in the Accept-Language language. Request bodies refuse unknown fields and are limited to 256 KiB (sync requests: 8 MiB, and they may be gzip-compressed)."
         },
         "servers": [{ "url": "http://127.0.0.1:8787" }],
         "paths": {
@@ -257,7 +365,8 @@ pub fn document() -> Value {
                     "tenant": { "type": ["string", "null"], "format": "uuid", "description": "The chain; needed only when the login exists in several chains" },
                     "login": { "type": "string" }, "password": { "type": "string" },
                     "store_id": { "type": "string", "format": "uuid" },
-                    "device_name": { "type": "string", "minLength": 1, "maxLength": 60 } } },
+                    "device_name": { "type": "string", "minLength": 1, "maxLength": 60 },
+                    "desk_id": { "type": ["string", "null"], "format": "uuid", "description": "The desk's own permanent id: signing in again keeps the device (one device_seq line)" } } },
                 "Staff": { "type": "object", "required": ["id", "name", "role"], "properties": {
                     "id": { "type": "string", "format": "uuid" }, "name": { "type": "string" },
                     "role": { "enum": ["receptionist", "optometrist", "manager"] } } },
@@ -295,9 +404,11 @@ pub fn document() -> Value {
     });
     if let Some(paths) = doc["paths"].as_object_mut() {
         paths.extend(patient_paths);
+        paths.extend(sync_paths);
     }
     if let Some(schemas) = doc["components"]["schemas"].as_object_mut() {
         schemas.extend(patient_schemas());
+        schemas.extend(sync_schemas());
     }
     doc
 }

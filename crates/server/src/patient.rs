@@ -81,6 +81,7 @@ impl PatientAuth {
             store_id: None,
             actor: Actor::Patient { patient_id },
             actor_id: format!("patient:{}", id_str(patient_id)),
+            desk: None,
         }
     }
     fn speaks_for(&self, patient_id: Id) -> bool {
@@ -565,7 +566,7 @@ pub async fn book_handler(State(state): State<AppState>, headers: HeaderMap, bod
         source: Source::PatientApp,
         fee: req.prepaid_fen.map(|amount| NewFee { fee_id: derived_id(mutation_id, 8), amount, paid_with: Some(PayMethod::WechatApp) }),
     });
-    let sub = Submission { command, mutation_id, device_seq: None };
+    let sub = Submission::live(command, mutation_id, None);
     let (outcome, _) = apply::apply_and_pay(&state.db, state.pay.as_ref(), &who.principal(patient_id), &sub, lang, Utc::now())
         .await
         .map_err(|e| ApiError(e, lang))?;
@@ -638,7 +639,7 @@ pub async fn cancel_handler(
             (Command::PatientCancel(WithReason { appointment_id: appt.id, reason: req.reason.clone() }), Some(derived_id(mutation_id, 1)))
         }
     };
-    let sub = Submission { command, mutation_id, device_seq: None };
+    let sub = Submission::live(command, mutation_id, None);
     let (outcome, refunds) = apply::apply_and_pay(&state.db, state.pay.as_ref(), &who.principal(appt.patient_id), &sub, lang, Utc::now())
         .await
         .map_err(|e| ApiError(e, lang))?;

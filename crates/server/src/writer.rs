@@ -15,6 +15,13 @@
 //! ([`apply_now`]): measured on the 2-core bench machine, one connection running a batch's
 //! round trips one after another was slower than concurrent connections that only queue on
 //! the tenant's counter row (PostgreSQL already groups concurrent commits' WAL flushes).
+//!
+//! A desk's pushed backlog is another matter: its commands must be applied one after
+//! another in device order anyway, so [`apply_sequence`] applies them in chunks of
+//! [`SEQ_CHUNK`], one transaction (and one fsync) per chunk on both backends, each command
+//! in its own savepoint, stopping at the first command that fails. On SQLite a chunk takes
+//! the same (fair, FIFO) writer lock as the writer's batches, so live commands wait at most
+//! one chunk.
 
 use std::collections::VecDeque;
 
@@ -28,6 +35,9 @@ use crate::ServerError;
 
 /// The most commands one transaction applies.
 const MAX_BATCH: usize = 32;
+
+/// The most commands of one desk's pushed sequence one transaction applies.
+pub(crate) const SEQ_CHUNK: usize = 100;
 
 /// A submitted command waiting for the writer.
 pub(crate) struct Job {
@@ -111,14 +121,14 @@ async fn run_batch(db: &Db, batch: Vec<Job>) {
             Err(e) => {
                 tracing::warn!(error = %e, commands = batch.len(), "a batch of commands did not commit; applying them one by one");
                 for job in batch {
-                    let result = alone(db, &job).await;
+                    let result = alone(db, &job.principal, &job.sub, &job.hash, job.lang, job.now).await;
                     answer(job, result);
                 }
             }
         }
     } else {
         for job in batch {
-            let result = alone(db, &job).await;
+            let result = alone(db, &job.principal, &job.sub, &job.hash, job.lang, job.now).await;
             answer(job, result);
         }
     }
@@ -142,7 +152,7 @@ async fn try_batch(db: &Db, batch: &[Job]) -> Result<Vec<Result<CommandOutcome, 
 
 /// One command in its own transaction, on the caller's task (PostgreSQL).
 pub(crate) async fn apply_now(db: &Db, job: &Job) -> Result<CommandOutcome, ServerError> {
-    let result = alone(db, job).await;
+    let result = alone(db, &job.principal, &job.sub, &job.hash, job.lang, job.now).await;
     if let Ok(o) = &result {
         log(job, o);
     }
@@ -152,11 +162,18 @@ pub(crate) async fn apply_now(db: &Db, job: &Job) -> Result<CommandOutcome, Serv
 /// One command in its own transaction (no savepoint needed: what must be undone is undone
 /// by rolling the transaction back; a constraint's refusal is logged as a rejection in a
 /// fresh one).
-async fn alone(db: &Db, job: &Job) -> Result<CommandOutcome, ServerError> {
+async fn alone(
+    db: &Db,
+    principal: &Principal,
+    sub: &Submission,
+    hash: &str,
+    lang: Lang,
+    now: DateTime<Utc>,
+) -> Result<CommandOutcome, ServerError> {
     let mut forced = None;
     loop {
         let mut w = db.begin_write().await?;
-        match attempt(&mut w.tx, &job.principal, &job.sub, &job.hash, job.lang, job.now, forced.take()).await? {
+        match attempt(&mut w.tx, principal, sub, hash, lang, now, forced.take()).await? {
             Attempt::Done(outcome) => {
                 w.commit().await?;
                 return Ok(outcome);
@@ -175,17 +192,89 @@ fn answer(job: Job, result: Result<CommandOutcome, ServerError>) {
 }
 
 fn log(job: &Job, o: &CommandOutcome) {
-    {
-        if !o.replayed {
-            tracing::info!(
-                command = job.sub.command.name(),
-                outcome = o.outcome.as_str(),
-                code = o.code.clone().unwrap_or_else(|| o.warnings.join(",")),
-                server_seq = o.server_seq,
-                device = %job.principal.device_id,
-                mutation = %job.sub.mutation_id,
-                "command"
-            );
+    log_outcome(&job.principal, &job.sub, o);
+}
+
+fn log_outcome(principal: &Principal, sub: &Submission, o: &CommandOutcome) {
+    if !o.replayed {
+        tracing::info!(
+            command = sub.command.name(),
+            outcome = o.outcome.as_str(),
+            code = o.code.clone().unwrap_or_else(|| o.warnings.join(",")),
+            server_seq = o.server_seq,
+            device = %principal.device_id,
+            mutation = %sub.mutation_id,
+            "command"
+        );
+    }
+}
+
+/// Applies one device's commands (each with its payload hash) in the given order: in
+/// chunks of [`SEQ_CHUNK`], one write transaction per chunk, each command in its own
+/// savepoint. Every outcome returned is durable (its chunk committed). The first command
+/// that fails with an error (not a rejection: a rejection is an outcome) stops the
+/// sequence: the outcomes before it are returned with that error, and no later command is
+/// applied, so the device's commands are never applied out of order.
+pub(crate) async fn apply_sequence(
+    db: &Db,
+    principal: &Principal,
+    subs: &[(Submission, String)],
+    lang: Lang,
+    now: DateTime<Utc>,
+) -> (Vec<CommandOutcome>, Option<ServerError>) {
+    let mut done = Vec::with_capacity(subs.len());
+    for chunk in subs.chunks(SEQ_CHUNK) {
+        match try_chunk(db, principal, chunk, lang, now).await {
+            Ok((outcomes, stop)) => {
+                for ((sub, _), o) in chunk.iter().zip(&outcomes) {
+                    log_outcome(principal, sub, o);
+                }
+                done.extend(outcomes);
+                if let Some(e) = stop {
+                    return (done, Some(e));
+                }
+            }
+            Err(e) => {
+                // Nothing of the chunk was kept: its commands one by one, stopping at the first error.
+                tracing::warn!(error = %e, commands = chunk.len(), "a chunk of pushed commands did not commit; applying them one by one");
+                for (sub, hash) in chunk {
+                    match alone(db, principal, sub, hash, lang, now).await {
+                        Ok(o) => {
+                            log_outcome(principal, sub, &o);
+                            done.push(o);
+                        }
+                        Err(e) => return (done, Some(e)),
+                    }
+                }
+            }
         }
     }
+    (done, None)
+}
+
+/// One chunk in one transaction: the outcomes kept, and the error that stopped it (the
+/// commands before it are committed). Err: nothing was kept (a database error).
+async fn try_chunk(
+    db: &Db,
+    principal: &Principal,
+    chunk: &[(Submission, String)],
+    lang: Lang,
+    now: DateTime<Utc>,
+) -> Result<(Vec<CommandOutcome>, Option<ServerError>), ServerError> {
+    let mut w = db.begin_write().await?;
+    let mut outcomes = Vec::with_capacity(chunk.len());
+    let mut stop = None;
+    for (sub, hash) in chunk {
+        match apply_in_tx(&mut w.tx, principal, sub, hash, lang, now).await {
+            Ok(o) => outcomes.push(o),
+            // The transaction itself may be broken: drop it (rolled back).
+            Err(ServerError::Db(e)) => return Err(ServerError::Db(e)),
+            Err(e) => {
+                stop = Some(e);
+                break;
+            }
+        }
+    }
+    w.commit().await?;
+    Ok((outcomes, stop))
 }

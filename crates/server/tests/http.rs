@@ -288,7 +288,7 @@ async fn check_placeholders(s: &TestServer) {
     assert_eq!((sum, text.as_str()), (42, "abab"), "{:?}", s.backend);
     let (status, health) = s.get("/api/v1/health", None).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(health["schema_version"], 3);
+    assert_eq!(health["schema_version"], 4);
     assert_eq!(health["backend"], if s.backend == Backend::Sqlite { "sqlite" } else { "postgres" });
 }
 on_both_backends!(dollar_placeholders_and_schema_version_work_on_both_backends, check_placeholders);
@@ -363,6 +363,32 @@ async fn check_revoke(s: &TestServer) {
     assert_eq!(s.get("/api/v1/me", Some(&manager)).await.0, StatusCode::OK);
 }
 on_both_backends!(revoked_device_token_is_refused, check_revoke);
+
+async fn check_desk_id(s: &TestServer) {
+    let (a, _) = chains();
+    let desk = uuid::Uuid::now_v7();
+    let sign_in = |login: &'static str, code: &'static str| {
+        json!({ "tenant": tenant_of(a), "login": login, "password": clinicdesk_demo::STAFF_PASSWORD,
+                "store_id": store_by_code(a, code), "device_name": "前台一号机", "desk_id": desk })
+    };
+    let (status, first) = s.post("/api/v1/auth/sign-in", None, &sign_in("front.bj01", "BJ01")).await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    assert_eq!(first["device_id"], json!(desk), "the desk's own id is its device id");
+    let (status, second) = s.post("/api/v1/auth/sign-in", None, &sign_in("manager.bj01", "BJ01")).await;
+    assert_eq!(status, StatusCode::CREATED, "{second}");
+    assert_eq!(second["device_id"], json!(desk), "signing in again keeps the device (one device_seq line)");
+    let (status, body) = s.get("/api/v1/me", first["token"].as_str()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "the replaced token stops working: {body}");
+    let (status, me) = s.get("/api/v1/me", second["token"].as_str()).await;
+    assert_eq!((status, me["staff"]["role"].as_str()), (StatusCode::OK, Some("manager")));
+    let (status, body) = s.post("/api/v1/auth/sign-in", None, &sign_in("manager.bj02", "BJ02")).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_request")),
+        "a desk of one store cannot be taken over for another: {body}"
+    );
+}
+on_both_backends!(a_desk_signing_in_again_stays_the_same_device, check_desk_id);
 
 async fn check_chains_isolated(s: &TestServer) {
     let (a, b) = chains();

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use sqlx::Row;
 
 use crate::load::Loader;
-use crate::{id_str, parse_id, ts, write, LocalStore, StoreError};
+use crate::{id_str, parse_id, sync, ts, write, LocalStore, StoreError};
 
 /// This desk: its store and a short code that makes its numbers unique.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,6 +41,18 @@ pub struct OutboxRow {
     pub actor: Actor,
     pub created_at: DateTime<Utc>,
     pub status: String,
+}
+
+/// The context a desk command runs in; a rebase re-runs it with the same one (stored with
+/// the outbox row).
+pub(crate) fn desk_ctx(device: &Device, actor: &Actor, now: DateTime<Utc>, mutation_id: Id, device_seq: i64) -> Ctx {
+    Ctx {
+        actor: actor.clone(),
+        now,
+        mutation_id,
+        origin: Origin::Desk { store_id: device.store_id, device_code: device.device_code.clone() },
+        serial: format!("{}-{}-{:06}", device.store_code, device.device_code, device_seq),
+    }
 }
 
 /// sha256 over the name and the canonical (key-sorted) JSON of the arguments.
@@ -72,21 +84,18 @@ impl LocalStore {
         let (last,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(device_seq), 0) FROM outbox").fetch_one(&mut *tx).await?;
         let device_seq = last + 1;
         let mutation_id = uuid::Uuid::now_v7();
-        let ctx = Ctx {
-            actor: actor.clone(),
-            now,
-            mutation_id,
-            origin: Origin::Desk { store_id: device.store_id, device_code: device.device_code.clone() },
-            serial: format!("{}-{}-{:06}", device.store_code, device.device_code, device_seq),
-        };
+        let ctx = desk_ctx(device, actor, now, mutation_id, device_seq);
         let mut loader = Loader::new(&mut tx);
         loader.for_command(actor, command).await?;
         let world = loader.world;
         let effects = handle(&world, &ctx, command)?;
+        // The rows as they were before this command, for a later rebase (SYNC.md §7).
+        sync::save_bases(&mut tx, &effects).await?;
         write::effects(&mut tx, &effects, "pending").await?;
         let args = command.args();
         sqlx::query(
-            "INSERT INTO outbox (device_seq, mutation_id, name, args, payload_hash, actor, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO outbox (device_seq, mutation_id, name, args, payload_hash, actor, created_at, effects, ctx)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(device_seq)
         .bind(id_str(mutation_id))
@@ -95,8 +104,12 @@ impl LocalStore {
         .bind(payload_hash(command.name(), &args))
         .bind(serde_json::to_string(actor).expect("json"))
         .bind(ts(now))
+        .bind(serde_json::to_string(&effects).expect("json"))
+        .bind(serde_json::to_string(&ctx).expect("json"))
         .execute(&mut *tx)
         .await?;
+        sync::note_rows(&mut tx, device_seq, &effects).await?;
+        sync::refresh_sync_state(&mut tx, &sync::appointment_ids(&effects)).await?;
         tx.commit().await?;
         Ok(Executed { device_seq, mutation_id, effects })
     }

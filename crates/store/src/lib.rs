@@ -16,6 +16,9 @@ pub mod eyes;
 mod load;
 mod raw;
 pub mod recall;
+mod rows;
+pub mod sync;
+pub mod sync_view;
 pub mod views;
 mod write;
 

@@ -75,7 +75,7 @@ pub(crate) fn fee_row(row: &SqliteRow) -> Result<Fee, StoreError> {
     })
 }
 
-fn refund_row(row: &SqliteRow) -> Result<Refund, StoreError> {
+pub(crate) fn refund_row(row: &SqliteRow) -> Result<Refund, StoreError> {
     Ok(Refund {
         id: id(row, "id")?,
         fee_id: id(row, "fee_id")?,
@@ -88,7 +88,7 @@ fn refund_row(row: &SqliteRow) -> Result<Refund, StoreError> {
     })
 }
 
-fn request_row(row: &SqliteRow) -> Result<CancellationRequest, StoreError> {
+pub(crate) fn request_row(row: &SqliteRow) -> Result<CancellationRequest, StoreError> {
     Ok(CancellationRequest {
         id: id(row, "id")?,
         appointment_id: id(row, "appointment_id")?,
@@ -521,6 +521,17 @@ impl<'c> Loader<'c> {
             Command::RecallRecordOutcome(c) => {
                 self.store(c.store_id).await?;
                 self.patient(c.patient_id).await?;
+            }
+            Command::ConflictResolve(c) => {
+                let row: Option<(String,)> = sqlx::query_as("SELECT data FROM conflicts WHERE id = ?")
+                    .bind(id_str(c.conflict_id))
+                    .fetch_optional(&mut *self.conn)
+                    .await?;
+                if let Some((data,)) = row {
+                    let rec: clinicdesk_domain::sync::ConflictRecord =
+                        serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(format!("conflict: {e}")))?;
+                    self.world.conflicts.insert(rec.id, rec);
+                }
             }
         }
         Ok(())

@@ -66,7 +66,21 @@ pub(crate) async fn write_change(conn: &mut Conn, change: &Change, sync_state: &
         Change::EyeExam { exam, appointment_id } => eye_exam(conn, exam, *appointment_id).await,
         Change::Correction { patient_id, correction: c } => correction(conn, *patient_id, c).await,
         Change::RecallOutcome(o) => recall_outcome(conn, o).await,
+        Change::Conflict(c) => conflict(conn, c).await,
     }
+}
+
+/// A conflict handled at this desk (`conflict.resolve@1`): shown resolved at once. The
+/// rejected command's own rows leave the desk when the server's resolution comes back with
+/// a pull (the rebase then no longer keeps that command).
+pub(crate) async fn conflict(conn: &mut Conn, c: &clinicdesk_domain::sync::ConflictRecord) -> Result<(), StoreError> {
+    sqlx::query("UPDATE conflicts SET resolved = ?, data = ? WHERE id = ?")
+        .bind(c.resolution.is_some() as i64)
+        .bind(js(c))
+        .bind(id_str(c.id))
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// One outcome of a recall call: a new row each time (migration 0006).
@@ -165,7 +179,7 @@ pub(crate) async fn appointment(conn: &mut Conn, a: &Appointment, sync_state: &s
 }
 
 /// Refreshes the board's copy of a fee's state on its appointment.
-async fn fee_state_of_appointment(conn: &mut Conn, fee_id: Id) -> Result<(), StoreError> {
+pub(crate) async fn fee_state_of_appointment(conn: &mut Conn, fee_id: Id) -> Result<(), StoreError> {
     let sql = format!("UPDATE appointments SET fee_state = {FEE_STATE} WHERE fee_id = ?1");
     sqlx::query(&sql).bind(id_str(fee_id)).execute(conn).await?;
     Ok(())

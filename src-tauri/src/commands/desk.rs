@@ -28,6 +28,8 @@ pub async fn execute(state: State<'_, AppState>, name: String, args: serde_json:
     let (ready, actor) = state.act(Permission::ViewBoard, None).await?;
     let command = Command::from_wire(&name, args).map_err(|e| ApiError::from_domain(&e, lang))?;
     let done = ready.store.execute(&ready.device, &actor, &command, Utc::now()).await.map_err(|e| ApiError::from_store(&e, lang))?;
+    // Committed locally; the server hears of it at the next sync, which this brings forward.
+    state.syncer.nudge();
     Ok(Outcome {
         device_seq: done.device_seq as u32,
         mutation_id: done.mutation_id.to_string(),

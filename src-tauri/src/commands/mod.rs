@@ -5,3 +5,4 @@ pub mod eyes;
 pub mod print;
 pub mod recall;
 pub mod session;
+pub mod sync;

@@ -1,10 +1,14 @@
 import { invoke } from "@tauri-apps/api/core";
+import { listen } from "@tauri-apps/api/event";
 import { beforeEach, describe, expect, test, vi } from "vitest";
+import type { SyncView } from "../bindings/SyncView";
 import { SessionGuard, TauriBackend, toBackendError } from "./backend";
 import { FakeBackend } from "./fakeBackend";
 
 vi.mock("@tauri-apps/api/core", () => ({ invoke: vi.fn() }));
+vi.mock("@tauri-apps/api/event", () => ({ listen: vi.fn() }));
 const invokeMock = vi.mocked(invoke);
+const listenMock = vi.mocked(listen);
 
 describe("TauriBackend", () => {
   beforeEach(() => {
@@ -111,6 +115,62 @@ describe("TauriBackend desk commands", () => {
   });
 });
 
+describe("TauriBackend sync commands", () => {
+  beforeEach(() => {
+    invokeMock.mockReset();
+    listenMock.mockReset();
+  });
+
+  test("each sync command is invoked by its name with camelCase arguments", async () => {
+    invokeMock.mockResolvedValue(null);
+    const backend = new TauriBackend();
+    await backend.syncStatus();
+    await backend.syncNow();
+    await backend.syncDetails(50);
+    await backend.syncConflicts("store-1");
+    await backend.serverConnect("https://sync.example.cn", "manager.bj01", "secret");
+    await backend.serverDisconnect();
+    await backend.resolveConflict("c-1", "rebooked:appt-9");
+    expect(invokeMock.mock.calls).toEqual([
+      ["sync_status", {}],
+      ["sync_now", {}],
+      ["sync_details", { limit: 50 }],
+      ["sync_conflicts", { storeId: "store-1" }],
+      ["server_connect", { url: "https://sync.example.cn", login: "manager.bj01", password: "secret" }],
+      ["server_disconnect", {}],
+      ["resolve_conflict", { id: "c-1", how: "rebooked:appt-9" }],
+    ]);
+  });
+
+  test("server_connect rejects with the backend's code", async () => {
+    invokeMock.mockRejectedValueOnce({ code: "server_unreachable", message: "无法连接服务器" });
+    await expect(new TauriBackend().serverConnect("https://x", "a", "b")).rejects.toEqual({ code: "server_unreachable", message: "无法连接服务器" });
+  });
+
+  test("onSyncStatus listens to the sync-status event and unlistens, even before listen resolved", async () => {
+    const unlisten = vi.fn();
+    let handler: ((event: { payload: SyncView }) => void) | undefined;
+    listenMock.mockImplementation(async (_name, h) => {
+      handler = h as typeof handler;
+      return unlisten;
+    });
+    const seen: SyncView[] = [];
+    const stop = new TauriBackend().onSyncStatus((v) => seen.push(v));
+    expect(listenMock).toHaveBeenCalledWith("sync-status", expect.any(Function));
+    await Promise.resolve();
+    handler!({ payload: { state: "online" } as SyncView });
+    expect(seen.map((v) => v.state)).toEqual(["online"]);
+    stop();
+    expect(unlisten).toHaveBeenCalledTimes(1);
+
+    const late = vi.fn();
+    listenMock.mockImplementationOnce(() => new Promise((resolve) => setTimeout(() => resolve(late), 5)));
+    new TauriBackend().onSyncStatus(() => {})();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(late).toHaveBeenCalledTimes(1);
+  });
+});
+
 describe("SessionGuard", () => {
   test("reports not_signed_in from any call and still rejects with it", async () => {
     const lost = vi.fn();
@@ -127,6 +187,21 @@ describe("SessionGuard", () => {
     await expect(guard.boardDay("nope", null)).rejects.toMatchObject({ code: "store_not_found" });
     expect((await guard.boardDay(null, null)).date).toBe("2025-03-10");
     expect(lost).not.toHaveBeenCalled();
+  });
+});
+
+describe("SessionGuard and sync", () => {
+  test("passes the sync calls and the status subscription through", async () => {
+    const fake = new FakeBackend({ today: "2025-03-10", login: "front.bj01" });
+    const guard = new SessionGuard(fake, vi.fn());
+    const seen: string[] = [];
+    const stop = guard.onSyncStatus((v) => seen.push(v.state));
+    fake.sync.setOnline(false);
+    stop();
+    fake.sync.setOnline(true);
+    expect(seen).toEqual(["local_only"]);
+    expect((await guard.syncStatus()).state).toBe("local_only");
+    await expect(guard.serverConnect("https://x.cn", "manager.bj01", "demo1234")).rejects.toMatchObject({ code: "forbidden" });
   });
 });
 

@@ -1,6 +1,7 @@
 // The one interface the UI uses to reach the Rust core, and its Tauri implementation.
 
 import { invoke } from "@tauri-apps/api/core";
+import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type { AppointmentDetail } from "../bindings/AppointmentDetail";
 import type { BoardDay } from "../bindings/BoardDay";
 import type { BookingOptions } from "../bindings/BookingOptions";
@@ -19,6 +20,9 @@ import type { Printed } from "../bindings/Printed";
 import type { RecallListView } from "../bindings/RecallListView";
 import type { RecallOutcome } from "../bindings/RecallOutcome";
 import type { TaskKind } from "../bindings/TaskKind";
+import type { ConflictItem } from "../bindings/ConflictItem";
+import type { SyncLine } from "../bindings/SyncLine";
+import type { SyncView } from "../bindings/SyncView";
 import type { Locale } from "./i18n";
 
 /**
@@ -108,6 +112,9 @@ export type PrintJob =
   | { kind: "refund_slip"; refund: string };
 export type CommandName = keyof Commands;
 
+/** The Tauri event the Rust side emits with a {@link SyncView} whenever the sync state changes. */
+export const SYNC_STATUS_EVENT = "sync-status";
+
 export interface Backend {
   /**
    * The appointment board of one store on one day. `storeId` null: the user's default store;
@@ -174,6 +181,33 @@ export interface Backend {
 
   /** Today's recall tasks of a store, with their outcomes and the store's thresholds. */
   recallList(storeId: string): Promise<RecallListView>;
+
+  /** The sync indicator's state: server, online or not, pending commands, last sync, progress, clock skew. */
+  syncStatus(): Promise<SyncView>;
+
+  /** Syncs now; resolves with the state once the attempt ended (a failed attempt resolves too, with `lastError`). */
+  syncNow(): Promise<SyncView>;
+
+  /** This desk's latest `limit` commands (newest first), each with its outcome on the server. */
+  syncDetails(limit: number): Promise<SyncLine[]>;
+
+  /** The store's conflicts (commands the server rejected), open and resolved. */
+  syncConflicts(storeId: string): Promise<ConflictItem[]>;
+
+  /**
+   * Registers this desk with a server (manager only); the device token stays in the OS keychain on the Rust side.
+   * Rejects with `bad_server_url`, `server_unreachable`, `sign_in_failed` or `forbidden`.
+   */
+  serverConnect(url: string, login: string, password: string): Promise<SyncView>;
+
+  /** Disconnects from the server; pending commands stay in the outbox and go out after reconnecting. */
+  serverDisconnect(): Promise<SyncView>;
+
+  /** Records how a conflict was resolved: "dismissed", "rebooked:<new appointment id>", "called" … */
+  resolveConflict(id: string, how: string): Promise<void>;
+
+  /** Calls back with the new state whenever it changes (event "sync-status"); returns the unsubscribe. */
+  onSyncStatus(callback: (view: SyncView) => void): () => void;
 }
 
 export function isBackendError(e: unknown): e is BackendError {
@@ -281,6 +315,50 @@ export class TauriBackend implements Backend {
   recallList(storeId: string): Promise<RecallListView> {
     return call<RecallListView>("recall_list", { storeId });
   }
+
+  syncStatus(): Promise<SyncView> {
+    return call<SyncView>("sync_status");
+  }
+
+  syncNow(): Promise<SyncView> {
+    return call<SyncView>("sync_now");
+  }
+
+  syncDetails(limit: number): Promise<SyncLine[]> {
+    return call<SyncLine[]>("sync_details", { limit });
+  }
+
+  syncConflicts(storeId: string): Promise<ConflictItem[]> {
+    return call<ConflictItem[]>("sync_conflicts", { storeId });
+  }
+
+  serverConnect(url: string, login: string, password: string): Promise<SyncView> {
+    return call<SyncView>("server_connect", { url, login, password });
+  }
+
+  serverDisconnect(): Promise<SyncView> {
+    return call<SyncView>("server_disconnect");
+  }
+
+  async resolveConflict(id: string, how: string): Promise<void> {
+    await call<null>("resolve_conflict", { id, how });
+  }
+
+  onSyncStatus(callback: (view: SyncView) => void): () => void {
+    let unlisten: UnlistenFn | null = null;
+    let stopped = false;
+    listen<SyncView>(SYNC_STATUS_EVENT, (event) => callback(event.payload)).then(
+      (stop) => {
+        if (stopped) stop();
+        else unlisten = stop;
+      },
+      (e: unknown) => console.error(`listen ${SYNC_STATUS_EVENT} failed`, e),
+    );
+    return () => {
+      stopped = true;
+      unlisten?.();
+    };
+  }
 }
 
 async function call<T>(command: string, args: Record<string, unknown> = {}): Promise<T> {
@@ -380,6 +458,39 @@ export class SessionGuard implements Backend {
 
   recallList(storeId: string): Promise<RecallListView> {
     return this.#guard(this.#inner.recallList(storeId));
+  }
+
+  syncStatus(): Promise<SyncView> {
+    return this.#guard(this.#inner.syncStatus());
+  }
+
+  syncNow(): Promise<SyncView> {
+    return this.#guard(this.#inner.syncNow());
+  }
+
+  syncDetails(limit: number): Promise<SyncLine[]> {
+    return this.#guard(this.#inner.syncDetails(limit));
+  }
+
+  syncConflicts(storeId: string): Promise<ConflictItem[]> {
+    return this.#guard(this.#inner.syncConflicts(storeId));
+  }
+
+  serverConnect(url: string, login: string, password: string): Promise<SyncView> {
+    return this.#guard(this.#inner.serverConnect(url, login, password));
+  }
+
+  serverDisconnect(): Promise<SyncView> {
+    return this.#guard(this.#inner.serverDisconnect());
+  }
+
+  resolveConflict(id: string, how: string): Promise<void> {
+    return this.#guard(this.#inner.resolveConflict(id, how));
+  }
+
+  /** Not a call: an event subscription, passed through as is. */
+  onSyncStatus(callback: (view: SyncView) => void): () => void {
+    return this.#inner.onSyncStatus(callback);
   }
 
   async #guard<T>(call: Promise<T>): Promise<T> {

@@ -31,9 +31,13 @@ import type { EyeView } from "../bindings/EyeView";
 import type { PatientExamRow } from "../bindings/PatientExamRow";
 import type { Printed } from "../bindings/Printed";
 import type { RecallListView } from "../bindings/RecallListView";
+import type { ConflictItem } from "../bindings/ConflictItem";
+import type { SyncLine } from "../bindings/SyncLine";
+import type { SyncView } from "../bindings/SyncView";
 import { NOT_SIGNED_IN, type Backend, type BackendError, type CommandName, type Commands, type PrintJob } from "./backend";
 import { FakeEyes } from "./fakeEyes";
 import { FakeRecall } from "./fakeRecall";
+import { FakeSync } from "./fakeSync";
 import { defaultRecallThresholds, THRESHOLD_FIELDS } from "./recall";
 import { DEMO_PASSWORD } from "./demo";
 import { isIsoDate, shiftDate, wallClock } from "./format";
@@ -53,6 +57,9 @@ export type FakeBackendOptions = {
   login?: string;
   /** Milliseconds since the epoch, for the sign-in lockout; `Date.now` by default. */
   clock?: () => number;
+  /** The demo: a long sync shows its progress in steps this far apart (ms), and the first sync brings a conflict. */
+  syncStepMs?: number;
+  demoSync?: boolean;
 };
 
 /** Failed sign-ins in a row that lock the desk, and for how long (as the Rust core does). */
@@ -457,8 +464,34 @@ export class FakeBackend implements Backend {
   /** What the fake save dialog answers; null: the user cancels. */
   savePath: string | null = "/tmp/clinicdesk-save.pdf";
 
+  /** This desk's sync: outbox, pretend server, conflicts; its test hooks (offline, conflicts, clock) are public. */
+  readonly sync: FakeSync;
+
   constructor(options: FakeBackendOptions = {}) {
     this.#options = options;
+    this.sync = new FakeSync({
+      clock: () => this.#now(),
+      lang: () => this.#lang,
+      deskStoreId: FAKE_STORES[0]!.id,
+      stepMs: options.syncStepMs ?? 0,
+      demo: options.demoSync ?? false,
+      hooks: {
+        side: (id) => this.#conflictSide(id),
+        acknowledged: () => {
+          for (const rec of this.#records.values()) if (rec.sync === "pending") rec.sync = "confirmed";
+        },
+        attention: (id) => {
+          const rec = this.#records.get(id);
+          if (rec) rec.sync = "attention";
+        },
+        resolved: (id, how) => {
+          const rec = this.#records.get(id);
+          if (rec && how === "reinstated") rec.sync = "pending";
+          else if (rec) this.#records.delete(id);
+        },
+        demoSlot: (storeId) => this.#demoSlot(storeId),
+      },
+    });
     this.#session = options.login === undefined ? null : sessionOf(options.login);
     if (options.login !== undefined && !this.#session) throw new Error(`unknown fake login ${options.login}`);
   }
@@ -713,7 +746,66 @@ export class FakeBackend implements Backend {
         throw this.#error("unknown_command");
     }
     this.#deviceSeq += 1;
+    this.sync.record(name, args, session.name, this.#deviceSeq);
     return { deviceSeq: this.#deviceSeq, mutationId: crypto.randomUUID(), warnings: [] };
+  }
+
+  async syncStatus(): Promise<SyncView> {
+    return this.sync.view();
+  }
+
+  async syncNow(): Promise<SyncView> {
+    this.#signedIn();
+    return this.sync.syncNow();
+  }
+
+  async syncDetails(limit: number): Promise<SyncLine[]> {
+    this.#signedIn();
+    return this.sync.details(limit);
+  }
+
+  async syncConflicts(storeId: string): Promise<ConflictItem[]> {
+    return this.sync.conflicts(this.#storeOf(this.#signedIn(), storeId).id);
+  }
+
+  async serverConnect(url: string, login: string, password: string): Promise<SyncView> {
+    const account = password === DEMO_PASSWORD ? sessionOf(login.trim()) : null;
+    return this.sync.connect(this.#signedIn(), url, account);
+  }
+
+  async serverDisconnect(): Promise<SyncView> {
+    return this.sync.disconnect(this.#signedIn());
+  }
+
+  async resolveConflict(id: string, how: string): Promise<void> {
+    return this.sync.resolve(this.#signedIn(), id, how);
+  }
+
+  onSyncStatus(callback: (view: SyncView) => void): () => void {
+    return this.sync.subscribe(callback);
+  }
+
+  /** An appointment of this desk as a sync conflict shows it. */
+  #conflictSide(appointmentId: string) {
+    const rec = this.#records.get(appointmentId);
+    if (!rec) return null;
+    return {
+      appointmentId: rec.id,
+      patientName: rec.patientName,
+      patientPhone: rec.patientPhone,
+      doctorName: rec.doctorName,
+      departmentName: rec.department,
+      start: instant(rec.date, rec.startMin),
+      end: instant(rec.date, rec.endMin),
+    };
+  }
+
+  /** The demo conflict's slot: the first appointment of today's board that holds its slot before check-in. */
+  #demoSlot(storeId: string) {
+    const store = FAKE_STORES.find((s) => s.id === storeId)!;
+    const a = this.#dayAppointments(store, this.#todayOf(store)).find((x) => PRE_CHECK_IN.includes(x.state));
+    const side = a ? this.#conflictSide(this.#record(a.id)!.id) : null;
+    return a && side ? { side, doctorId: a.doctorId, departmentId: departmentId(a.department) } : null;
   }
 
   async patientExams(patientId: string): Promise<PatientExamRow[]> {

@@ -6,6 +6,7 @@ export const DEFAULT_LOCALE: Locale = "zh-CN";
 
 import { eyesEn, eyesZhCN, eyesZhTW } from "./i18nEyes";
 import { recallEn, recallZhCN, recallZhTW } from "./i18nRecall";
+import { syncEn, syncZhCN, syncZhTW } from "./i18nSync";
 
 /** Each language's name in that language, for the switcher. */
 export const LOCALE_NAMES: Record<Locale, string> = {
@@ -17,6 +18,7 @@ export const LOCALE_NAMES: Record<Locale, string> = {
 const zhCN = {
   ...eyesZhCN,
   ...recallZhCN,
+  ...syncZhCN,
   "app.title": "诊所前台",
   "app.name": "ClinicDesk",
   "app.starting": "正在启动…",
@@ -303,6 +305,7 @@ export type Catalogue = Record<MessageKey, string>;
 const zhTW: Catalogue = {
   ...eyesZhTW,
   ...recallZhTW,
+  ...syncZhTW,
   "app.title": "診所前台",
   "app.name": "ClinicDesk",
   "app.starting": "正在啟動…",
@@ -586,6 +589,7 @@ const zhTW: Catalogue = {
 const en: Catalogue = {
   ...eyesEn,
   ...recallEn,
+  ...syncEn,
   "app.title": "Front desk",
   "app.name": "ClinicDesk",
   "app.starting": "Starting…",

@@ -101,7 +101,7 @@ async fn apply_rate(db: &Db, device: &DeviceAuth, n: usize, concurrency: usize, 
         tasks.push(tokio::spawn(async move {
             let mut i = w;
             while i < n {
-                let sub = Submission { command: new_patient(offset + i), mutation_id: uuid::Uuid::now_v7(), device_seq: None };
+                let sub = Submission::live(new_patient(offset + i), uuid::Uuid::now_v7(), None);
                 let out = apply::apply(&db, &device, &sub, Default::default(), Utc::now()).await?;
                 if out.outcome == OutcomeKind::Rejected {
                     anyhow::bail!("rejected: {:?}", out.code);

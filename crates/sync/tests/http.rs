@@ -1,0 +1,611 @@
+//! The desk's sync client against the real server over HTTP (127.0.0.1:0), on SQLite and on
+//! PostgreSQL: desks start empty, sign in and take their store's snapshot, work offline, and
+//! sync. Without a reachable PostgreSQL the PostgreSQL half is skipped with a note, unless
+//! `CI` is set: then it fails.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use clinicdesk_demo::{DemoChain, DemoConfig};
+use clinicdesk_domain::booking::doctors_with_free_slots;
+use clinicdesk_domain::commands::{BookingCreate, Command};
+use clinicdesk_domain::model::*;
+use clinicdesk_domain::roles::{Actor, Role};
+use clinicdesk_domain::sync::{PullRequest, PullResponse, PushRequest, PushResponse};
+use clinicdesk_domain::Lang;
+use clinicdesk_server::{App, Backend, Config};
+use clinicdesk_store::{open, Device, LocalStore, OpenOptions};
+use clinicdesk_sync::{sync_once, versions, HttpTransport, SyncError, SyncReport, SyncStatus, Transport, TransportError};
+use serde_json::{json, Value};
+use sqlx::Connection;
+
+const PG_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 3, 2).unwrap()
+}
+
+/// The desk's demo chain, small.
+fn chain() -> &'static DemoChain {
+    static CHAIN: OnceLock<DemoChain> = OnceLock::new();
+    CHAIN.get_or_init(|| clinicdesk_demo::generate(&DemoConfig { seed: 2026, size: 0.05, today: today() }))
+}
+
+fn password_hash() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| clinicdesk_store::auth::hash_password(clinicdesk_demo::STAFF_PASSWORD))
+}
+
+/// The store the desks work in: one slot holds one appointment there.
+fn clinic() -> &'static Store {
+    let w = &chain().world;
+    w.stores.values().filter(|s| s.settings.capacity_per_slot == 1).min_by_key(|s| s.code.clone()).expect("a store without overbooking")
+}
+
+/// A receptionist of the store: its login and the actor.
+fn receptionist() -> (String, Actor) {
+    let s = chain()
+        .world
+        .staff
+        .values()
+        .filter(|s| s.role == Role::Receptionist && s.store_ids.contains(&clinic().id))
+        .min_by_key(|s| s.store_ids.len())
+        .expect("a receptionist");
+    (s.login.clone(), Actor::Staff { staff_id: s.id, name: s.name.clone(), role: s.role, store_ids: s.store_ids.clone() })
+}
+
+/// Free slots tomorrow in the store: (department, doctor, start, end).
+fn free_slots(n: usize) -> Vec<(Id, Id, DateTime<Utc>, DateTime<Utc>)> {
+    let w = &chain().world;
+    let day = today() + Duration::days(1);
+    let mut out = Vec::new();
+    for dep in w.departments.values().filter(|d| d.store_id == clinic().id) {
+        for (doc, slots) in doctors_with_free_slots(w, clinic(), dep.id, day) {
+            if let Some(s) = slots.first() {
+                if out.len() < n {
+                    out.push((dep.id, doc.doctor_id, s.start, s.end));
+                }
+            }
+        }
+    }
+    assert_eq!(out.len(), n);
+    out
+}
+
+fn booking(slot: (Id, Id, DateTime<Utc>, DateTime<Utc>), patient_no: usize) -> BookingCreate {
+    BookingCreate {
+        appointment_id: uuid::Uuid::now_v7(),
+        store_id: clinic().id,
+        doctor_id: slot.1,
+        department_id: slot.0,
+        patient_id: *chain().world.patients.keys().nth(patient_no).unwrap(),
+        complaint_id: None,
+        start: slot.2,
+        end: slot.3,
+        visit_type: None,
+        source: Source::Desk,
+        fee: None,
+    }
+}
+
+enum Guard {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres(String),
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        if let Guard::Postgres(name) = self {
+            let name = name.clone();
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                rt.block_on(async {
+                    if let Ok(mut c) = sqlx::postgres::PgConnection::connect(PG_ADMIN).await {
+                        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut c).await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// The real server on 127.0.0.1:0, which a test can stop and start again on its database.
+struct TestServer {
+    url: String,
+    base: String,
+    app: Option<App>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    _guard: Guard,
+}
+
+impl TestServer {
+    /// A server holding the demo chain, or None when PostgreSQL is asked for and unreachable
+    /// outside CI.
+    async fn start(backend: Backend) -> Option<TestServer> {
+        let (url, guard) = match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().unwrap();
+                (format!("sqlite:{}", dir.path().join("server.db").display()), Guard::Sqlite(dir))
+            }
+            Backend::Postgres => {
+                let mut admin = match sqlx::postgres::PgConnection::connect(PG_ADMIN).await {
+                    Ok(c) => c,
+                    Err(e) if std::env::var_os("CI").is_none() => {
+                        eprintln!("SKIPPED on PostgreSQL: {PG_ADMIN} is not reachable ({e}); set CI=1 to make this a failure");
+                        return None;
+                    }
+                    Err(e) => panic!("PostgreSQL at {PG_ADMIN} is required in CI: {e}"),
+                };
+                let name = format!("cd_sync_test_{}", uuid::Uuid::new_v4().simple());
+                sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.unwrap();
+                (format!("postgres://postgres@127.0.0.1:5432/{name}"), Guard::Postgres(name))
+            }
+        };
+        let mut server = TestServer { url, base: String::new(), app: None, shutdown: None, _guard: guard };
+        server.up().await;
+        clinicdesk_server::import::import_chain_with_hash(server.app().db(), chain(), password_hash()).await.unwrap();
+        Some(server)
+    }
+
+    async fn up(&mut self) {
+        let app = App::open(&Config::new(self.url.clone())).await.expect("open the server database");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        self.base = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let serving = app.clone();
+        tokio::spawn(async move {
+            serving
+                .serve(listener, async {
+                    let _ = rx.await;
+                })
+                .await
+                .unwrap();
+        });
+        self.app = Some(app);
+        self.shutdown = Some(tx);
+    }
+
+    /// The server goes down: it stops listening and closes its database.
+    async fn down(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(app) = self.app.take() {
+            app.db().close().await;
+        }
+    }
+
+    fn app(&self) -> &App {
+        self.app.as_ref().expect("the server is up")
+    }
+
+    /// Signs a desk in at the store: (device id, token).
+    async fn sign_in(&self) -> (Id, String) {
+        let (login, _) = receptionist();
+        let body = json!({ "login": login, "password": clinicdesk_demo::STAFF_PASSWORD, "store_id": clinic().id, "device_name": "前台" });
+        let resp = reqwest::Client::new().post(format!("{}/api/v1/auth/sign-in", self.base)).json(&body).send().await.unwrap();
+        assert_eq!(resp.status(), reqwest::StatusCode::CREATED);
+        let body: Value = resp.json().await.unwrap();
+        (body["device_id"].as_str().unwrap().parse().unwrap(), body["token"].as_str().unwrap().to_string())
+    }
+
+    /// How often the server logged a command.
+    async fn logged(&self, mutation_id: Id) -> i64 {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM commands WHERE mutation_id = $1")
+            .bind(mutation_id.hyphenated().to_string())
+            .fetch_one(self.app().db().pool())
+            .await
+            .unwrap();
+        n
+    }
+
+    /// The server's appointments holding a slot of a doctor (active ones).
+    async fn active_in_slot(&self, doctor_id: Id, start: DateTime<Utc>, end: DateTime<Utc>) -> Vec<Appointment> {
+        let rows: Vec<(String,)> =
+            sqlx::query_as("SELECT data FROM entities WHERE kind = 'appointment' AND ref_id = $1 AND start_ts < $2 AND end_ts > $3")
+                .bind(doctor_id.hyphenated().to_string())
+                .bind(end.timestamp())
+                .bind(start.timestamp())
+                .fetch_all(self.app().db().pool())
+                .await
+                .unwrap();
+        rows.iter().map(|(d,)| serde_json::from_str::<Appointment>(d).unwrap()).filter(|a| a.state.is_active()).collect()
+    }
+}
+
+/// A desk: its database file, its identity and its transport.
+struct Desk {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+    store: LocalStore,
+    device: Device,
+    token: String,
+    transport: HttpTransport,
+}
+
+impl Desk {
+    /// A fresh desk: an empty database, signed in, its first sync a snapshot of its store.
+    async fn new(server: &TestServer) -> (Desk, SyncReport) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("desk.sqlite3");
+        let store = open(&path, OpenOptions::default()).await.unwrap();
+        assert!(store.is_empty().await.unwrap());
+        let (device_id, token) = server.sign_in().await;
+        let transport = HttpTransport::new(server.base.clone(), token.clone(), Lang::En).unwrap();
+        let report = sync(&store, &transport).await.expect("the first sync");
+        let device = store.set_up_device(clinic().id, device_id).await.unwrap();
+        (Desk { _dir: dir, path, store, device, token, transport }, report)
+    }
+
+    async fn book(&self, b: &BookingCreate) -> clinicdesk_store::Executed {
+        self.store.execute(&self.device, &receptionist().1, &Command::BookingCreate(b.clone()), Utc::now()).await.unwrap()
+    }
+
+    async fn sync(&self) -> Result<SyncReport, SyncError> {
+        sync(&self.store, &self.transport).await
+    }
+
+    async fn sync_state(&self, appointment_id: Id) -> String {
+        let (s,): (String,) = sqlx::query_as("SELECT sync_state FROM appointments WHERE id = ?")
+            .bind(appointment_id.hyphenated().to_string())
+            .fetch_one(self.store.pool())
+            .await
+            .unwrap();
+        s
+    }
+
+    /// The server came back at another address: same token.
+    fn reconnect(&mut self, server: &TestServer) {
+        self.transport = HttpTransport::new(server.base.clone(), self.token.clone(), Lang::En).unwrap();
+    }
+}
+
+async fn sync(store: &LocalStore, transport: &impl Transport) -> Result<SyncReport, SyncError> {
+    let v = versions(store, "0.1.0-test").await.unwrap();
+    sync_once(store, transport, v, &mut |_| {}).await
+}
+
+/// Forwards to the server but loses every push's answer after the server committed it.
+struct LoseAnswers<'a>(&'a HttpTransport);
+
+impl Transport for LoseAnswers<'_> {
+    async fn push(&self, req: PushRequest) -> Result<PushResponse, TransportError> {
+        self.0.push(req).await?;
+        Err(TransportError::Offline { detail: "the connection dropped before the answer arrived".into() })
+    }
+    async fn pull(&self, req: PullRequest) -> Result<PullResponse, TransportError> {
+        self.0.pull(req).await
+    }
+}
+
+async fn booking_made_while_the_server_is_down_is_confirmed_once_it_is_back(backend: Backend) {
+    let Some(mut server) = TestServer::start(backend).await else { return };
+    let (mut desk, _) = Desk::new(&server).await;
+
+    server.down().await;
+    let b = booking(free_slots(1)[0], 1);
+    let done = desk.book(&b).await;
+    let err = desk.sync().await.unwrap_err();
+    assert!(err.is_offline(), "{err:?}");
+    assert_eq!(desk.store.pending_count().await.unwrap(), 1);
+    assert_eq!(desk.sync_state(b.appointment_id).await, "pending");
+    let mut status = SyncStatus::load(&desk.store).await.unwrap();
+    status.record(&desk.store, &Err(err), Utc::now(), Lang::En).await.unwrap();
+    assert!(!status.online);
+    assert_eq!((status.pending, status.last_error.as_ref().unwrap().code.as_str()), (1, "offline"));
+
+    server.up().await;
+    desk.reconnect(&server);
+    let report = desk.sync().await.expect("sync once the server is back");
+    assert_eq!((report.pushed, report.applied, report.rejected), (1, 1, 0));
+    assert_eq!(desk.sync_state(b.appointment_id).await, "confirmed");
+    assert_eq!(desk.store.pending_count().await.unwrap(), 0);
+    assert_eq!(server.logged(done.mutation_id).await, 1);
+    assert_eq!(server.active_in_slot(b.doctor_id, b.start, b.end).await.iter().map(|a| a.id).collect::<Vec<_>>(), vec![b.appointment_id]);
+    status.record(&desk.store, &Ok(report), Utc::now(), Lang::En).await.unwrap();
+    assert!(status.online && status.last_error.is_none() && !status.clock_warning());
+    assert_eq!(status.pending, 0);
+    server.down().await;
+}
+
+async fn two_desks_book_one_slot_offline_and_exactly_one_wins(backend: Backend, a_first: bool) {
+    let Some(mut server) = TestServer::start(backend).await else { return };
+    let (a, _) = Desk::new(&server).await;
+    let (b, _) = Desk::new(&server).await;
+    let slot = free_slots(1)[0];
+    let booking_a = booking(slot, 1);
+    let booking_b = booking(slot, 2);
+    let done_a = a.book(&booking_a).await;
+    let done_b = b.book(&booking_b).await;
+
+    let (first, second, won, lost, lost_done) =
+        if a_first { (&a, &b, &booking_a, &booking_b, &done_b) } else { (&b, &a, &booking_b, &booking_a, &done_a) };
+    let r1 = first.sync().await.unwrap();
+    assert_eq!((r1.applied, r1.rejected), (1, 0));
+    let r2 = second.sync().await.unwrap();
+    assert_eq!((r2.applied, r2.rejected, r2.conflicts_new), (0, 1, 1));
+    first.sync().await.unwrap();
+
+    // Exactly one won: the first the server applied.
+    let holding = server.active_in_slot(slot.1, slot.2, slot.3).await;
+    assert_eq!(holding.iter().map(|x| x.id).collect::<Vec<_>>(), vec![won.appointment_id]);
+    assert_eq!(first.sync_state(won.appointment_id).await, "confirmed");
+    assert_eq!(second.sync_state(won.appointment_id).await, "confirmed", "the winner's booking reached the loser's desk");
+    assert_eq!(second.sync_state(lost.appointment_id).await, "attention");
+    let detail = &second.store.sync_details(1).await.unwrap()[0];
+    assert_eq!((detail.status.as_str(), detail.code.as_deref()), ("rejected", Some("slot_conflict")));
+    assert_eq!(second.store.attention_count().await.unwrap(), 1);
+
+    // Both desks list the conflict, with the original input.
+    for desk in [first, second] {
+        let conflicts = desk.store.conflicts(clinic().id).await.unwrap();
+        assert_eq!(conflicts.len(), 1);
+        let c = &conflicts[0];
+        assert_eq!((c.id, c.code.as_str(), c.name.as_str()), (lost_done.mutation_id, "slot_conflict", "booking.create@1"));
+        assert_eq!(c.args, Command::BookingCreate(lost.clone()).args());
+    }
+    server.down().await;
+}
+
+async fn a_lost_acknowledgement_is_answered_again_and_nothing_is_applied_twice(backend: Backend) {
+    let Some(mut server) = TestServer::start(backend).await else { return };
+    let (desk, _) = Desk::new(&server).await;
+    let b = booking(free_slots(1)[0], 1);
+    let done = desk.book(&b).await;
+
+    let err = sync(&desk.store, &LoseAnswers(&desk.transport)).await.unwrap_err();
+    assert!(err.is_offline());
+    assert_eq!(server.logged(done.mutation_id).await, 1, "the server applied it");
+    assert_eq!(desk.store.pending_count().await.unwrap(), 1, "the desk does not know yet");
+
+    let report = desk.sync().await.unwrap();
+    assert_eq!((report.pushed, report.applied, report.replayed), (1, 1, 1));
+    assert_eq!(server.logged(done.mutation_id).await, 1, "applied once");
+    assert_eq!(server.active_in_slot(b.doctor_id, b.start, b.end).await.len(), 1);
+    assert_eq!(desk.sync_state(b.appointment_id).await, "confirmed");
+    let booked: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM appointment_history WHERE appointment_id = ? AND action = 'booked'")
+        .bind(b.appointment_id.hyphenated().to_string())
+        .fetch_one(desk.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(booked.0, 1);
+    server.down().await;
+}
+
+async fn a_crash_after_a_local_commit_before_the_push_sends_the_command_once(backend: Backend) {
+    let Some(mut server) = TestServer::start(backend).await else { return };
+    let (desk, _) = Desk::new(&server).await;
+    let b = booking(free_slots(1)[0], 1);
+    let done = desk.book(&b).await;
+    // The desk dies right after the commit; the app starts again on the same file.
+    let Desk { _dir, path, store, device, transport, .. } = desk;
+    store.close().await;
+    drop(store);
+    let store = open(&path, OpenOptions::default()).await.unwrap();
+    assert_eq!(store.device().await.unwrap(), Some(device));
+    assert_eq!(store.pending_count().await.unwrap(), 1);
+
+    let report = sync(&store, &transport).await.unwrap();
+    assert_eq!((report.pushed, report.applied), (1, 1));
+    let again = sync(&store, &transport).await.unwrap();
+    assert_eq!(again.pushed, 0);
+    assert_eq!(server.logged(done.mutation_id).await, 1);
+    assert_eq!(store.pending_count().await.unwrap(), 0);
+    server.down().await;
+}
+
+async fn a_fresh_desks_first_sync_by_snapshot_equals_the_server_for_its_store(backend: Backend) {
+    let Some(mut server) = TestServer::start(backend).await else { return };
+    // Some work first, a conflict included.
+    let (a, _) = Desk::new(&server).await;
+    let (b, _) = Desk::new(&server).await;
+    let slots = free_slots(2);
+    a.book(&booking(slots[0], 1)).await;
+    b.book(&booking(slots[0], 2)).await;
+    b.book(&booking(slots[1], 3)).await;
+    a.sync().await.unwrap();
+    b.sync().await.unwrap();
+
+    let (fresh, report) = Desk::new(&server).await;
+    assert!(report.pulled > 0);
+    let meta = fresh.store.sync_meta().await.unwrap();
+    assert!(meta.snapshot.is_none() && meta.cursor.is_some() && meta.epoch.is_some());
+
+    // Everything the server holds for the store, as a pull from the start sends it.
+    let v = versions(&fresh.store, "0.1.0-test").await.unwrap();
+    let mut all = Vec::new();
+    let mut after = None;
+    loop {
+        let p = fresh.transport.pull(PullRequest { versions: v.clone(), epoch: None, after: after.clone(), limit: 2_000 }).await.unwrap();
+        all.extend(p.changes);
+        after = p.next;
+        if !p.has_more {
+            break;
+        }
+    }
+    let tables = [
+        ("tenant", "tenants"),
+        ("store", "stores"),
+        ("department", "departments"),
+        ("doctor", "doctors"),
+        ("doctor_order", "doctor_orders"),
+        ("complaint", "complaints"),
+        ("channel", "channels"),
+        ("staff", "staff"),
+        ("guardian", "guardians"),
+        ("patient", "patients"),
+        ("schedule", "schedules"),
+        ("block", "blocked_times"),
+        ("appointment", "appointments"),
+        ("fee", "fees"),
+        ("refund", "refunds"),
+        ("cancellation_request", "cancellation_requests"),
+        ("history", "appointment_history"),
+        ("eye_exam", "eye_exams"),
+        ("correction", "corrections"),
+        ("eye_exam_audit", "eye_exam_audit"),
+        ("recall_outcome", "recall_outcomes"),
+        ("conflict", "conflicts"),
+    ];
+    for (kind, table) in tables {
+        let on_server = all.iter().filter(|c| c.kind == kind).count() as i64;
+        let (on_desk,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(fresh.store.pool()).await.unwrap();
+        assert_eq!(on_desk, on_server, "{kind}");
+    }
+    assert!(all.iter().any(|c| c.kind == "conflict"));
+    for c in all.iter().filter(|c| c.kind == "appointment") {
+        let a: Appointment = serde_json::from_value(c.data.clone()).unwrap();
+        let row: (String, String, i64, i64, String, String, Option<String>, i64, String) = sqlx::query_as(
+            "SELECT state, doctor_id, start_ts, end_ts, patient_id, visit_type, fee_id, updated_at, sync_state FROM appointments WHERE id = ?",
+        )
+        .bind(&c.id)
+        .fetch_one(fresh.store.pool())
+        .await
+        .unwrap();
+        let expected = (
+            a.state.as_str().to_string(),
+            a.doctor_id.hyphenated().to_string(),
+            a.start.timestamp(),
+            a.end.timestamp(),
+            a.patient_id.hyphenated().to_string(),
+            a.visit_type.clone(),
+            a.fee_id.map(|f| f.hyphenated().to_string()),
+            a.updated_at.timestamp(),
+            "confirmed".to_string(),
+        );
+        assert_eq!(row, expected);
+    }
+    for c in all.iter().filter(|c| c.kind == "fee") {
+        let f: Fee = serde_json::from_value(c.data.clone()).unwrap();
+        let row: (String, i64, Option<String>) = sqlx::query_as("SELECT status, amount, receipt_no FROM fees WHERE id = ?")
+            .bind(&c.id)
+            .fetch_one(fresh.store.pool())
+            .await
+            .unwrap();
+        assert_eq!(row, (serde_json::to_value(f.status).unwrap().as_str().unwrap().to_string(), f.amount.0, f.receipt_no.clone()));
+    }
+    for c in all.iter().filter(|c| c.kind == "conflict") {
+        let (data,): (String,) =
+            sqlx::query_as("SELECT data FROM conflicts WHERE id = ?").bind(&c.id).fetch_one(fresh.store.pool()).await.unwrap();
+        assert_eq!(serde_json::from_str::<Value>(&data).unwrap(), c.data);
+    }
+    server.down().await;
+}
+
+/// The server's database is restored from a backup taken before the desk's last sync: the
+/// desk notices (a `device_seq_gap` on its next push, and a server behind its cursor or with a
+/// new epoch), pushes its recently acknowledged commands again and takes a snapshot. Nothing
+/// is lost, nothing is applied twice.
+async fn a_server_restored_from_a_backup_gets_the_lost_commands_again(new_epoch: bool) {
+    let Some(mut server) = TestServer::start(Backend::Sqlite).await else { return };
+    let (mut desk, _) = Desk::new(&server).await;
+    let db_file = PathBuf::from(server.url.trim_start_matches("sqlite:"));
+    let backup = db_file.with_file_name("backup.db");
+    sqlx::query(&format!("VACUUM INTO '{}'", backup.display())).execute(server.app().db().pool()).await.unwrap();
+
+    let slots = free_slots(2);
+    let first = booking(slots[0], 1);
+    let done_first = desk.book(&first).await;
+    assert_eq!(desk.sync().await.unwrap().applied, 1);
+    assert_eq!(desk.sync_state(first.appointment_id).await, "confirmed");
+
+    // The server's disk dies; it comes back from last night's backup.
+    server.down().await;
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db_file.display()));
+    }
+    std::fs::copy(&backup, &db_file).unwrap();
+    if new_epoch {
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db_file.display())).await.unwrap();
+        sqlx::query("UPDATE server_meta SET value = 'restored' WHERE key = 'epoch'").execute(&pool).await.unwrap();
+        pool.close().await;
+    }
+    server.up().await;
+    desk.reconnect(&server);
+    assert_eq!(server.logged(done_first.mutation_id).await, 0, "the restore lost the first booking");
+
+    let second = booking(slots[1], 2);
+    let done_second = desk.book(&second).await;
+    let report = desk.sync().await.expect("sync after the restore");
+    assert!(report.pushed >= 2, "{report:?}");
+    assert_eq!(server.logged(done_first.mutation_id).await, 1, "sent again and applied once");
+    assert_eq!(server.logged(done_second.mutation_id).await, 1);
+    for b in [&first, &second] {
+        let on_server = server.active_in_slot(b.doctor_id, b.start, b.end).await;
+        assert_eq!(on_server.iter().map(|a| a.id).collect::<Vec<_>>(), vec![b.appointment_id]);
+        assert_eq!(desk.sync_state(b.appointment_id).await, "confirmed");
+        // The desk holds the server's copy as it is after the restore.
+        let (updated_at,): (i64,) = sqlx::query_as("SELECT updated_at FROM appointments WHERE id = ?")
+            .bind(b.appointment_id.hyphenated().to_string())
+            .fetch_one(desk.store.pool())
+            .await
+            .unwrap();
+        assert_eq!(updated_at, on_server[0].updated_at.timestamp());
+    }
+    assert_eq!(desk.store.pending_count().await.unwrap(), 0);
+    let meta = desk.store.sync_meta().await.unwrap();
+    assert!(meta.snapshot.is_none());
+    assert_eq!(meta.epoch.as_deref() == Some("restored"), new_epoch);
+    // And the next round is quiet.
+    let quiet = desk.sync().await.unwrap();
+    assert_eq!((quiet.pushed, quiet.applied), (0, 0));
+    server.down().await;
+}
+
+#[tokio::test]
+async fn a_server_restored_from_a_backup_with_its_epoch_gets_the_lost_commands_again_sqlite() {
+    a_server_restored_from_a_backup_gets_the_lost_commands_again(false).await;
+}
+
+#[tokio::test]
+async fn a_server_restored_from_a_backup_with_a_new_epoch_gets_the_lost_commands_again_sqlite() {
+    a_server_restored_from_a_backup_gets_the_lost_commands_again(true).await;
+}
+
+macro_rules! on_both {
+    ($scenario:ident, $sqlite:ident, $postgres:ident $(, $arg:expr)*) => {
+        #[tokio::test]
+        async fn $sqlite() {
+            $scenario(Backend::Sqlite $(, $arg)*).await;
+        }
+        #[tokio::test]
+        async fn $postgres() {
+            $scenario(Backend::Postgres $(, $arg)*).await;
+        }
+    };
+}
+
+on_both!(
+    booking_made_while_the_server_is_down_is_confirmed_once_it_is_back,
+    booking_made_while_the_server_is_down_is_confirmed_once_it_is_back_sqlite,
+    booking_made_while_the_server_is_down_is_confirmed_once_it_is_back_postgres
+);
+on_both!(
+    two_desks_book_one_slot_offline_and_exactly_one_wins,
+    two_desks_book_one_slot_offline_and_exactly_one_wins_a_first_sqlite,
+    two_desks_book_one_slot_offline_and_exactly_one_wins_a_first_postgres,
+    true
+);
+on_both!(
+    two_desks_book_one_slot_offline_and_exactly_one_wins,
+    two_desks_book_one_slot_offline_and_exactly_one_wins_b_first_sqlite,
+    two_desks_book_one_slot_offline_and_exactly_one_wins_b_first_postgres,
+    false
+);
+on_both!(
+    a_lost_acknowledgement_is_answered_again_and_nothing_is_applied_twice,
+    a_lost_acknowledgement_is_answered_again_and_nothing_is_applied_twice_sqlite,
+    a_lost_acknowledgement_is_answered_again_and_nothing_is_applied_twice_postgres
+);
+on_both!(
+    a_crash_after_a_local_commit_before_the_push_sends_the_command_once,
+    a_crash_after_a_local_commit_before_the_push_sends_the_command_once_sqlite,
+    a_crash_after_a_local_commit_before_the_push_sends_the_command_once_postgres
+);
+on_both!(
+    a_fresh_desks_first_sync_by_snapshot_equals_the_server_for_its_store,
+    a_fresh_desks_first_sync_by_snapshot_equals_the_server_for_its_store_sqlite,
+    a_fresh_desks_first_sync_by_snapshot_equals_the_server_for_its_store_postgres
+);
