@@ -18,32 +18,7 @@ use sqlx::AnyConnection;
 
 use crate::ServerError;
 
-pub mod kind {
-    pub const TENANT: &str = "tenant";
-    pub const STORE: &str = "store";
-    pub const DEPARTMENT: &str = "department";
-    pub const DOCTOR: &str = "doctor";
-    pub const DOCTOR_ORDER: &str = "doctor_order";
-    pub const COMPLAINT: &str = "complaint";
-    pub const VISIT_TYPES: &str = "visit_types";
-    pub const CHANNEL: &str = "channel";
-    pub const STAFF: &str = "staff";
-    pub const GUARDIAN: &str = "guardian";
-    pub const PATIENT: &str = "patient";
-    pub const SCHEDULE: &str = "schedule";
-    pub const BLOCK: &str = "block";
-    pub const APPOINTMENT: &str = "appointment";
-    pub const FEE: &str = "fee";
-    pub const REFUND: &str = "refund";
-    pub const REQUEST: &str = "cancellation_request";
-    pub const HISTORY: &str = "history";
-    pub const EYE_EXAM: &str = "eye_exam";
-    pub const CORRECTION: &str = "correction";
-    pub const EYE_EXAM_AUDIT: &str = "eye_exam_audit";
-    pub const RECALL_OUTCOME: &str = "recall_outcome";
-    /// A rejected command as its store's desks see it (`clinicdesk_domain::sync::ConflictRecord`).
-    pub const CONFLICT: &str = "conflict";
-}
+pub use clinicdesk_domain::sync::kind;
 
 pub fn id_str(id: Id) -> String {
     id.hyphenated().to_string()

@@ -17,32 +17,8 @@ use crate::{id_str, parse_id, ts, write, StoreError};
 
 type Conn = SqliteConnection;
 
-/// The server's entity kinds (`clinicdesk_server::docs::kind`), plus `conflict`.
-pub mod kind {
-    pub const TENANT: &str = "tenant";
-    pub const STORE: &str = "store";
-    pub const DEPARTMENT: &str = "department";
-    pub const DOCTOR: &str = "doctor";
-    pub const DOCTOR_ORDER: &str = "doctor_order";
-    pub const COMPLAINT: &str = "complaint";
-    pub const VISIT_TYPES: &str = "visit_types";
-    pub const CHANNEL: &str = "channel";
-    pub const STAFF: &str = "staff";
-    pub const GUARDIAN: &str = "guardian";
-    pub const PATIENT: &str = "patient";
-    pub const SCHEDULE: &str = "schedule";
-    pub const BLOCK: &str = "block";
-    pub const APPOINTMENT: &str = "appointment";
-    pub const FEE: &str = "fee";
-    pub const REFUND: &str = "refund";
-    pub const REQUEST: &str = "cancellation_request";
-    pub const HISTORY: &str = "history";
-    pub const EYE_EXAM: &str = "eye_exam";
-    pub const CORRECTION: &str = "correction";
-    pub const EYE_EXAM_AUDIT: &str = "eye_exam_audit";
-    pub const RECALL_OUTCOME: &str = "recall_outcome";
-    pub const CONFLICT: &str = "conflict";
-}
+/// The kinds of synced rows, as the server keys them.
+pub use clinicdesk_domain::sync::kind;
 
 pub(crate) type Key = (&'static str, String);
 

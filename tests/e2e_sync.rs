@@ -1,0 +1,301 @@
+//! Sync in the real window against the real server (in this process, on a real port, on its
+//! embedded SQLite): a desk connected through the sync panel books while the server is down
+//! and sees the booking confirmed once it is back; two desks book one slot offline, the
+//! second to sync gets the conflict and rebooks from it in one click.
+//!
+//! The desk's token goes to the OS keychain: on Linux the kernel keyring, so run inside
+//! `keyctl session -` (make test does).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{TimeZone, Utc};
+use clinicdesk_domain::commands::{BookingCreate, Command};
+use clinicdesk_domain::model::{Id, Source};
+use clinicdesk_domain::slots;
+use clinicdesk_domain::Lang;
+use clinicdesk_server::{App, Config};
+use common::{click, demo_desk, free_port, shoot, sign_in, start, wait_for, wait_text};
+use fantoccini::{Client, Locator};
+use uuid::Uuid;
+
+/// The central server on `127.0.0.1:port` over the SQLite file in `dir`.
+struct Server {
+    app: App,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Server {
+    async fn up(dir: &Path, port: u16, chain: Option<&clinicdesk_demo::DemoChain>) -> Server {
+        let app = App::open(&Config::new(format!("sqlite:{}", dir.join("server.db").display()))).await.expect("server database");
+        if let Some(chain) = chain {
+            clinicdesk_server::import::import_chain(app.db(), chain, chain.staff_password).await.unwrap();
+        }
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.expect("the server's port is free");
+        let (stop, rx) = tokio::sync::oneshot::channel::<()>();
+        let serving = app.clone();
+        let task = tokio::spawn(async move {
+            serving
+                .serve(listener, async {
+                    let _ = rx.await;
+                })
+                .await
+                .unwrap();
+        });
+        Server { app, stop, task }
+    }
+
+    async fn down(self) {
+        let _ = self.stop.send(());
+        let _ = self.task.await;
+        self.app.db().close().await;
+    }
+
+    async fn active_in_slot(&self, doctor: Id, start: chrono::DateTime<Utc>) -> Vec<String> {
+        let rows: Vec<(String,)> =
+            sqlx::query_as("SELECT appointment_id FROM appointment_slots WHERE doctor_id = $1 AND start_ts = $2 AND active = 1")
+                .bind(doctor.to_string())
+                .bind(start.timestamp())
+                .fetch_all(self.app.db().pool())
+                .await
+                .unwrap();
+        rows.into_iter().map(|r| r.0).collect()
+    }
+}
+
+async fn state_of(client: &Client) -> String {
+    let el = wait_for(client, "[data-testid=sync-indicator]", Duration::from_secs(30)).await;
+    el.attr("data-state").await.unwrap().unwrap_or_default()
+}
+
+async fn wait_state(client: &Client, want: &str, timeout: Duration) {
+    let started = std::time::Instant::now();
+    loop {
+        let now = state_of(client).await;
+        if now == want {
+            return;
+        }
+        assert!(started.elapsed() < timeout, "the sync indicator stayed {now:?}, expected {want:?}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// Waits until the card of `id` shows the sync state `want` (pending / confirmed / attention).
+async fn wait_card(client: &Client, id: &str, want: &str, timeout: Duration) {
+    let css = format!("[data-appointment-id='{id}'] .sync.{want}");
+    wait_for(client, &css, timeout).await;
+}
+
+async fn open_panel(client: &Client) {
+    if client.find(Locator::Css("[data-testid=sync-panel]")).await.is_err() {
+        click(client, "[data-testid=sync-indicator]").await;
+    }
+    wait_for(client, "[data-testid=sync-panel]", Duration::from_secs(10)).await;
+}
+
+async fn close_panel(client: &Client) {
+    if client.find(Locator::Css("[data-testid=sync-panel]")).await.is_ok() {
+        click(client, "[data-testid=sync-panel] [data-testid=panel-close]").await;
+    }
+}
+
+async fn sync_now(client: &Client) {
+    open_panel(client).await;
+    click(client, "[data-testid=sync-tab-details]").await;
+    click(client, "[data-testid=sync-now]").await;
+}
+
+fn desk_db(dir: &Path) -> PathBuf {
+    dir.join("desk.sqlite3")
+}
+
+/// The newest appointment of `patient` in the desk database (read beside the running app).
+async fn newest_appointment(dir: &Path, patient: Id) -> (String, String) {
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite:{}?mode=ro", desk_db(dir).display())).await.unwrap();
+    let row: (String, String) =
+        sqlx::query_as("SELECT id, sync_state FROM appointments WHERE patient_id = ? ORDER BY created_at DESC, id DESC LIMIT 1")
+            .bind(patient.to_string())
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    pool.close().await;
+    row
+}
+
+/// Books `patient` from the board's first empty slot; returns (doctor, start) of that slot.
+async fn book_first_empty_slot(
+    client: &Client,
+    patient_name: &str,
+    tz: chrono_tz::Tz,
+    date: chrono::NaiveDate,
+) -> (Id, chrono::DateTime<Utc>) {
+    let slot = wait_for(client, "[data-testid=empty-slot]", Duration::from_secs(20)).await;
+    let key = slot.attr("data-nav-key").await.unwrap().unwrap();
+    let mut parts = key.split(':');
+    let (_, doctor, minutes) = (parts.next(), parts.next().unwrap().to_string(), parts.next().unwrap().parse::<i64>().unwrap());
+    click(client, "[data-testid=empty-slot]").await;
+    wait_for(client, "[data-testid=booking]", Duration::from_secs(10)).await;
+    wait_for(client, "[data-testid=patient-search]", Duration::from_secs(5)).await.send_keys(patient_name).await.unwrap();
+    click(client, "[data-testid=patient-hit]").await;
+    click(client, "[data-testid=booking-submit]").await;
+    wait_for(client, "[data-testid=panel]", Duration::from_secs(10)).await;
+    click(client, "[data-testid=panel] [data-testid=panel-close]").await;
+    let midnight = tz.from_local_datetime(&date.and_hms_opt(0, 0, 0).unwrap()).single().unwrap().with_timezone(&Utc);
+    (doctor.parse().unwrap(), midnight + chrono::Duration::minutes(minutes))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn bookings_made_offline_are_confirmed_when_the_server_is_back_and_a_lost_slot_is_rebooked_from_the_conflict() {
+    if !cfg!(target_os = "linux") {
+        eprintln!("SKIPPED: tauri-driver drives the real window on Linux (WebKitGTK) only");
+        return;
+    }
+    // The keychain must keep a secret for this session (as a desktop session's does).
+    let probe = format!("probe-{}", Uuid::new_v4());
+    clinicdesk_app::keychain::save(&probe, "x").unwrap();
+    assert_eq!(
+        clinicdesk_app::keychain::load(&probe).unwrap().as_deref(),
+        Some("x"),
+        "no session keyring: run the tests inside `keyctl session -` (make test does)"
+    );
+    clinicdesk_app::keychain::forget(&probe).unwrap();
+
+    let data = tempfile::tempdir().unwrap();
+    let server_dir = tempfile::tempdir().unwrap();
+    let desk = demo_desk(data.path(), "BJ01", "front.bj01").await;
+    let store = desk.chain.world.stores[&desk.store_id].clone();
+    let tz = slots::zone(&store.timezone);
+    let today = slots::local_date(tz, Utc::now());
+    let mut spare = desk.chain.world.patients.values().filter(|p| p.name.chars().count() == 3).skip(40);
+    let (first, second) = (spare.next().unwrap().clone(), spare.next().unwrap().clone());
+    let other = spare.next().unwrap().clone();
+    desk.store.close().await;
+
+    let port = free_port();
+    let server = Server::up(server_dir.path(), port, Some(&desk.chain)).await;
+    let (_driver, client) = start(data.path()).await;
+    client.set_window_size(1024, 768).await.unwrap();
+    sign_in(&client, "manager.bj01", "demo1234").await;
+    assert_eq!(state_of(&client).await, "local_only", "a desk starts on its own");
+
+    // The manager connects the desk: address as typed on a LAN, their login and password.
+    open_panel(&client).await;
+    click(&client, "[data-testid=sync-tab-server]").await;
+    wait_for(&client, "[data-testid=server-url]", Duration::from_secs(5)).await.send_keys(&format!("127.0.0.1:{port}")).await.unwrap();
+    client.find(Locator::Css("[data-testid=server-login]")).await.unwrap().send_keys("manager.bj01").await.unwrap();
+    client.find(Locator::Css("[data-testid=server-password]")).await.unwrap().send_keys("wrong-password").await.unwrap();
+    click(&client, "[data-testid=server-connect]").await;
+    wait_text(&client, "[data-testid=error-password]", |t| !t.is_empty(), Duration::from_secs(15)).await;
+    let pw = client.find(Locator::Css("[data-testid=server-password]")).await.unwrap();
+    pw.clear().await.unwrap();
+    pw.send_keys("demo1234").await.unwrap();
+    click(&client, "[data-testid=server-connect]").await;
+    wait_state(&client, "online", Duration::from_secs(60)).await;
+    close_panel(&client).await;
+
+    // 1. The server goes down; reception books; the booking waits, marked pending.
+    server.down().await;
+    let (doctor1, start1) = book_first_empty_slot(&client, &first.name, tz, today).await;
+    let (id1, state1) = newest_appointment(data.path(), first.id).await;
+    assert_eq!(state1, "pending");
+    wait_state(&client, "offline", Duration::from_secs(30)).await;
+    wait_text(&client, "[data-testid=sync-pending]", |t| t.contains('1'), Duration::from_secs(20)).await;
+    wait_card(&client, &id1, "pending", Duration::from_secs(10)).await;
+    shoot(&client, "sync-offline", 1024, 768).await;
+
+    // The server is back: the next sync sends it, and the card turns confirmed.
+    let server = Server::up(server_dir.path(), port, None).await;
+    sync_now(&client).await;
+    wait_state(&client, "online", Duration::from_secs(60)).await;
+    close_panel(&client).await;
+    wait_card(&client, &id1, "confirmed", Duration::from_secs(30)).await;
+    assert_eq!(server.active_in_slot(doctor1, start1).await, vec![id1.clone()], "the server holds the booking");
+
+    // 2. Offline again; this desk and another desk of the store book one slot.
+    server.down().await;
+    let (doctor2, start2) = book_first_empty_slot(&client, &second.name, tz, today).await;
+    let (lost_id, _) = newest_appointment(data.path(), second.id).await;
+    let slot_minutes = desk
+        .chain
+        .world
+        .schedules
+        .values()
+        .find(|s| s.doctor_id == doctor2 && s.date == today && s.store_id == desk.store_id)
+        .unwrap()
+        .slot_minutes;
+    let other_dir = tempfile::tempdir().unwrap();
+    let b = demo_desk(other_dir.path(), "BJ01", "front.bj01").await;
+    let theirs = BookingCreate {
+        appointment_id: Uuid::now_v7(),
+        store_id: b.store_id,
+        doctor_id: doctor2,
+        department_id: desk.chain.world.doctors[&doctor2]
+            .department_ids
+            .iter()
+            .copied()
+            .find(|d| desk.chain.world.departments[d].store_id == b.store_id)
+            .unwrap(),
+        patient_id: other.id,
+        complaint_id: None,
+        start: start2,
+        end: start2 + chrono::Duration::minutes(slot_minutes as i64),
+        visit_type: None,
+        source: Source::Phone,
+        fee: None,
+    };
+    b.store.execute(&b.device, &b.actor, &Command::BookingCreate(theirs.clone()), Utc::now()).await.unwrap();
+
+    // The other desk reaches the server first and wins the slot.
+    let server = Server::up(server_dir.path(), port, None).await;
+    let url = format!("http://127.0.0.1:{port}");
+    let reg =
+        clinicdesk_sync::sign_in(&url, "front.bj01", "demo1234", b.store_id, b.device.device_id, "前台二号机", Lang::ZhCn).await.unwrap();
+    let transport = clinicdesk_sync::HttpTransport::new(&url, &reg.token, Lang::ZhCn).unwrap();
+    let v = clinicdesk_sync::versions(&b.store, "test").await.unwrap();
+    let report = clinicdesk_sync::sync_once(&b.store, &transport, v, &mut |_| {}).await.unwrap();
+    assert_eq!((report.applied, report.rejected), (1, 0), "{report:?}");
+
+    // This desk syncs: its booking is rejected, the conflict shows with both patients.
+    sync_now(&client).await;
+    wait_state(&client, "online", Duration::from_secs(60)).await;
+    click(&client, "[data-testid=sync-tab-conflicts]").await;
+    wait_text(&client, "[data-testid=conflict-ours]", |t| t.contains(&second.name), Duration::from_secs(30)).await;
+    wait_text(&client, "[data-testid=conflict-theirs]", |t| t.contains(&other.name), Duration::from_secs(10)).await;
+    shoot(&client, "sync-conflict", 1024, 768).await;
+    shoot(&client, "sync-conflict", 1920, 1080).await;
+    client.set_window_size(1024, 768).await.unwrap();
+    assert_eq!(server.active_in_slot(doctor2, start2).await, vec![theirs.appointment_id.to_string()], "the first to sync keeps the slot");
+
+    // One click: the booking dialog opens with what was typed; booking it resolves the conflict.
+    click(&client, "[data-testid=fix-next_free_slot]").await;
+    wait_for(&client, "[data-testid=booking]", Duration::from_secs(10)).await;
+    wait_text(&client, "[data-testid=patient-chosen]", |t| t.contains(&second.name), Duration::from_secs(10)).await;
+    click(&client, "[data-testid=booking-submit]").await;
+    wait_for(&client, "[data-testid=conflict-resolved]", Duration::from_secs(20)).await;
+    let (rebooked, _) = newest_appointment(data.path(), second.id).await;
+    assert_ne!(rebooked, lost_id, "a new booking for the same patient");
+    sync_now(&client).await;
+    wait_state(&client, "online", Duration::from_secs(60)).await;
+    close_panel(&client).await;
+    wait_card(&client, &rebooked, "confirmed", Duration::from_secs(30)).await;
+    let gone = client.find(Locator::Css(&format!("[data-appointment-id='{lost_id}']"))).await;
+    assert!(gone.is_err(), "the lost booking left the board once its conflict was resolved");
+    let record: clinicdesk_domain::sync::ConflictRecord = {
+        let mut conn = server.app.db().pool().acquire().await.unwrap();
+        let tenant = *desk.chain.world.tenants.keys().next().unwrap();
+        let conflict_id: Id = {
+            let pool = sqlx::SqlitePool::connect(&format!("sqlite:{}?mode=ro", desk_db(data.path()).display())).await.unwrap();
+            let (id,): (String,) = sqlx::query_as("SELECT id FROM conflicts").fetch_one(&pool).await.unwrap();
+            pool.close().await;
+            id.parse().unwrap()
+        };
+        clinicdesk_server::docs::get(&mut conn, tenant, "conflict", &conflict_id.to_string()).await.unwrap().unwrap()
+    };
+    let how = record.resolution.expect("the resolution reached the server").how;
+    assert_eq!(how, format!("rebooked:{rebooked}"));
+    client.close().await.unwrap();
+    server.down().await;
+}
