@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use clinicdesk_demo::{DemoChain, DemoConfig};
 use clinicdesk_domain::booking::doctors_with_free_slots;
-use clinicdesk_domain::commands::{BookingCreate, Command};
+use clinicdesk_domain::commands::{BookingCreate, Command, NewFee, RefundArgs, RequestCreate, RequestRef, WithReason};
 use clinicdesk_domain::model::*;
 use clinicdesk_domain::roles::{Actor, Role};
 use clinicdesk_domain::sync::{PullRequest, PullResponse, PushRequest, PushResponse};
@@ -349,6 +349,78 @@ async fn two_desks_book_one_slot_offline_and_exactly_one_wins(backend: Backend, 
     server.down().await;
 }
 
+async fn a_desk_refunding_cash_offline_while_the_patient_cancels_online_refunds_once(backend: Backend) {
+    let Some(server) = TestServer::start(backend).await else { return };
+    let (desk, _) = Desk::new(&server).await;
+    let fee_id = uuid::Uuid::now_v7();
+    let mut b = booking(free_slots(2)[1], 3);
+    b.fee = Some(NewFee { fee_id, amount: 3000, paid_with: Some(PayMethod::Cash) });
+    desk.book(&b).await;
+    assert_eq!(desk.sync().await.unwrap().applied, 1, "the paid booking reached the server");
+
+    // Offline (no sync), the desk hands the cash back.
+    let (_, actor) = receptionist();
+    let refund_id = uuid::Uuid::now_v7();
+    let refund = Command::RefundCash(RefundArgs { refund_id, fee_id, reason: "患者要求退款".into() });
+    desk.store.execute(&desk.device, &actor, &refund, Utc::now()).await.unwrap();
+
+    // Meanwhile the patient cancels in the app: the fee was paid at the desk, so only the desk
+    // may refund it; the server routes the cancel to the desk as a request.
+    let who = clinicdesk_server::apply::Principal {
+        tenant_id: clinic().tenant_id,
+        device_id: "patient-app:test".into(),
+        store_id: None,
+        actor: Actor::Patient { patient_id: b.patient_id },
+        actor_id: format!("patient:{}", b.patient_id),
+        desk: None,
+    };
+    let cancel = match clinic().settings.cancellation_policy {
+        CancellationPolicy::DirectBeforeCheckIn => {
+            Command::PatientCancel(WithReason { appointment_id: b.appointment_id, reason: "临时有事".into() })
+        }
+        _ => Command::RequestCreate(RequestCreate {
+            request_id: uuid::Uuid::now_v7(),
+            appointment_id: b.appointment_id,
+            reason: "临时有事".into(),
+        }),
+    };
+    let sub = clinicdesk_server::apply::Submission::live(cancel, uuid::Uuid::now_v7(), None);
+    let app = server.app();
+    let (outcome, paid_out) =
+        clinicdesk_server::apply::apply_and_pay(app.db(), app.payments().as_ref(), &who, &sub, Lang::ZhCn, Utc::now()).await.unwrap();
+    assert_ne!(outcome.outcome, clinicdesk_server::apply::OutcomeKind::Rejected, "{outcome:?}");
+    assert!(paid_out.is_empty(), "no provider refund for a desk-paid fee");
+
+    // The desk syncs: its refund applies (its store holds the refund right); the request arrives.
+    let r = desk.sync().await.unwrap();
+    assert_eq!((r.applied, r.rejected), (1, 0), "{r:?}");
+    let inbox = desk.store.cancellation_inbox(clinic().id).await.unwrap();
+    let request_id: Id =
+        inbox.iter().find(|i| i.appointment_id == b.appointment_id.to_string()).expect("the patient's request").request_id.parse().unwrap();
+    desk.store.execute(&desk.device, &actor, &Command::RequestApprove(RequestRef { request_id }), Utc::now()).await.unwrap();
+    let r = desk.sync().await.unwrap();
+    assert_eq!((r.applied, r.rejected), (1, 0), "approving cancels only: {r:?}");
+
+    let db = app.db().pool();
+    let (refunds,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM entities WHERE kind = 'refund' AND ref_id = $1")
+        .bind(fee_id.hyphenated().to_string())
+        .fetch_one(db)
+        .await
+        .unwrap();
+    let (provider,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM provider_refunds WHERE fee_id = $1")
+        .bind(fee_id.hyphenated().to_string())
+        .fetch_one(db)
+        .await
+        .unwrap();
+    assert_eq!((refunds, provider), (1, 0), "one refund in all: the cash the desk handed back");
+    let (state,): (String,) = sqlx::query_as("SELECT state FROM appointments WHERE id = ?")
+        .bind(b.appointment_id.hyphenated().to_string())
+        .fetch_one(desk.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(state, "cancelled");
+}
+
 async fn a_lost_acknowledgement_is_answered_again_and_nothing_is_applied_twice(backend: Backend) {
     let Some(mut server) = TestServer::start(backend).await else { return };
     let (desk, _) = Desk::new(&server).await;
@@ -593,6 +665,11 @@ on_both!(
     two_desks_book_one_slot_offline_and_exactly_one_wins_b_first_sqlite,
     two_desks_book_one_slot_offline_and_exactly_one_wins_b_first_postgres,
     false
+);
+on_both!(
+    a_desk_refunding_cash_offline_while_the_patient_cancels_online_refunds_once,
+    a_desk_refunding_cash_offline_while_the_patient_cancels_online_refunds_once_sqlite,
+    a_desk_refunding_cash_offline_while_the_patient_cancels_online_refunds_once_postgres
 );
 on_both!(
     a_lost_acknowledgement_is_answered_again_and_nothing_is_applied_twice,
