@@ -85,7 +85,8 @@ impl Bench {
         (store, t, desk_id, dir)
     }
 
-    /// Marks `n` chain-wide rows as changed after every cursor (new server_seqs, as commands would).
+    /// Marks `n` chain-wide rows as changed after every cursor (one new server_seq for all of
+    /// them, as one bulk change; a pull pages through them by `(server_seq, kind, id)`).
     async fn touch(&self, n: usize) {
         let t = docs::id_str(self.tenant);
         let (head,): (i64,) = sqlx::query_as("SELECT seq FROM tenant_seq WHERE tenant_id = $1")
@@ -94,7 +95,7 @@ impl Bench {
             .await
             .unwrap_or((0,));
         sqlx::query(
-            "UPDATE entities SET server_seq = $1 + (SELECT COUNT(*) FROM entities e2 WHERE e2.kind = 'patient' AND e2.tenant_id = $2 AND e2.id < entities.id)
+            "UPDATE entities SET server_seq = $1
              WHERE kind = 'patient' AND tenant_id = $2 AND id IN (SELECT id FROM entities WHERE kind = 'patient' AND tenant_id = $2 ORDER BY id LIMIT $3)",
         )
         .bind(head + 1)
