@@ -610,6 +610,10 @@ fn charge(fee: &mut Fee, method: PayMethod, ctx: &Ctx) -> Result<(), DomainError
     fee.wechat_paid = if method == PayMethod::WechatApp { fee.amount } else { Fen(0) };
     fee.paid_at = Some(ctx.now);
     fee.authority = Some(fees::authority_for(method, fee.store_id));
+    fee.collected_by = match &ctx.origin {
+        Origin::Desk { device_code, .. } if !method.is_online() => Some(device_code.clone()),
+        _ => None,
+    };
     fee.receipt_no = Some(fees::receipt_number(&ctx.serial));
     Ok(())
 }

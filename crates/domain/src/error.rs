@@ -93,6 +93,9 @@ pub enum DomainError {
     AlreadyCharged,
     #[error("this side does not hold the refund right")]
     NotRefundAuthority { online: bool },
+    /// A desk-paid fee is refunded only at the desk that took it.
+    #[error("the fee is refunded at the desk that took it ({desk})")]
+    RefundAtCollectingDesk { desk: String },
     #[error("online refund impossible after 365 days (paid {paid_at})")]
     OnlineRefundExpired { paid_at: DateTime<Utc> },
     #[error("manual refund only for online payments past the 365-day limit")]
@@ -167,6 +170,7 @@ impl DomainError {
             NotCharged => "not_charged",
             AlreadyCharged => "already_charged",
             NotRefundAuthority { .. } => "not_refund_authority",
+            RefundAtCollectingDesk { .. } => "refund_at_collecting_desk",
             OnlineRefundExpired { .. } => "online_refund_expired",
             ManualRefundNotAllowed => "manual_refund_not_allowed",
             RefundAlreadyRequested => "refund_already_requested",
@@ -353,6 +357,11 @@ impl DomainError {
                     "This fee was paid at another store's desk; only that store's desk can refund it.",
                 )
                 .into(),
+            RefundAtCollectingDesk { desk } => match l {
+                Lang::ZhCn => format!("该费用由本店 {desk} 号前台收取，只能在该前台退费（防止离线时重复退款）。"),
+                Lang::ZhTw => format!("該費用由本店 {desk} 號前台收取，只能在該前台退費（防止離線時重複退款）。"),
+                Lang::En => format!("This fee was taken at desk {desk} of this store; only that desk can refund it (so it is never refunded twice offline)."),
+            },
             OnlineRefundExpired { .. } => l
                 .pick(
                     "支付已超过 365 天，微信无法原路退回；请改为线下人工退费并登记。",

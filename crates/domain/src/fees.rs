@@ -33,7 +33,12 @@ pub fn authority_for(method: PayMethod, store_id: Id) -> RefundAuthority {
 /// Whether the side that issued a command holds this fee's refund right.
 pub fn check_authority(fee: &Fee, origin: &Origin) -> Result<(), DomainError> {
     match (fee.authority, origin) {
-        (Some(RefundAuthority::Desk { store_id }), Origin::Desk { store_id: here, .. }) if store_id == *here => Ok(()),
+        (Some(RefundAuthority::Desk { store_id }), Origin::Desk { store_id: here, device_code }) if store_id == *here => {
+            match &fee.collected_by {
+                Some(desk) if desk != device_code => Err(DomainError::RefundAtCollectingDesk { desk: desk.clone() }),
+                _ => Ok(()),
+            }
+        }
         (Some(RefundAuthority::Server), Origin::Server) => Ok(()),
         (Some(RefundAuthority::Server), _) => Err(DomainError::NotRefundAuthority { online: true }),
         (Some(RefundAuthority::Desk { .. }), _) => Err(DomainError::NotRefundAuthority { online: false }),
@@ -101,6 +106,7 @@ mod tests {
             authority: Some(authority_for(method, store)),
             receipt_no: None,
             refund_requested_at: None,
+            collected_by: None,
         }
     }
 

@@ -359,6 +359,11 @@ pub struct Fee {
     pub receipt_no: Option<String>,
     /// The desk asked the server to refund this online fee.
     pub refund_requested_at: Option<DateTime<Utc>>,
+    /// The desk that took a desk payment (its device code): only that desk refunds the fee,
+    /// so two desks of a store that are offline from each other cannot both hand money back.
+    /// None: any desk of the fee's store (fees paid before this rule, or online fees).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collected_by: Option<String>,
 }
 
 impl Fee {
@@ -376,6 +381,7 @@ impl Fee {
             authority: None,
             receipt_no: None,
             refund_requested_at: None,
+            collected_by: None,
         }
     }
 }

@@ -611,7 +611,8 @@ fn each_fee_is_refunded_only_by_its_refund_authority() {
         case("refund of a fee never charged", None, reception_a as fn() -> Who, Cash, Err("not_charged")),
         case("online refund of a fee never charged", None, system, Online, Err("not_charged")),
         case("desk fee, its store's desk", Some(PayMethod::Cash), reception_a, Cash, Ok(())),
-        case("card fee, its store's desk", Some(PayMethod::Card), manager_a, Cash, Ok(())),
+        case("card fee, the desk that took it", Some(PayMethod::Card), reception_a, Cash, Ok(())),
+        case("desk fee, another desk of its store", Some(PayMethod::Cash), manager_a, Cash, Err("refund_at_collecting_desk")),
         case("desk fee, another store's desk", Some(PayMethod::Cash), manager_ab_at_b, Cash, Err("not_refund_authority")),
         case("desk fee, staff of another store", Some(PayMethod::Cash), reception_b, Cash, Err("not_in_store")),
         case("desk fee, its staff through the server", Some(PayMethod::Cash), reception_a_via_server, Cash, Err("not_refund_authority")),
@@ -1885,4 +1886,18 @@ fn a_sync_conflict_is_resolved_once_by_its_store_and_a_refund_conflict_only_by_a
     assert_eq!(h.err(&reception_a(), resolve(refund, "dismissed")), "forbidden", "money conflicts are the manager's");
     h.ok(&manager_a(), resolve(refund, "cash_handed_back"));
     assert_eq!(h.err(&manager_a(), resolve(unused_id(), "dismissed")), "not_found");
+}
+
+#[test]
+fn a_desk_paid_fee_is_refunded_only_at_the_desk_that_took_it_so_two_offline_desks_never_both_pay_back() {
+    for method in [PayMethod::Cash, PayMethod::Card] {
+        let mut h = H::new();
+        let (_, fee) = book_paid(&mut h, method, at(9, 0));
+        assert_eq!(h.fee(fee).collected_by.as_deref(), Some("D1"), "the fee remembers the desk that took it");
+        // The store's manager sits at desk D2 of the same store: refused there.
+        let args = h.refund_args(fee);
+        assert_eq!(h.err(&manager_a(), Command::RefundCash(args)), "refund_at_collecting_desk", "{method:?}");
+        let args = h.refund_args(fee);
+        h.ok(&reception_a(), Command::RefundCash(args));
+    }
 }

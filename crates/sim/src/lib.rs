@@ -777,11 +777,16 @@ impl Sim {
                 Command::FeeCharge(FeeCharge { fee_id, method: PayMethod::Cash })
             }
             72..=83 => {
-                if !self.known_bugs && !self.desks[d].first_of_store {
-                    return Ok(());
-                }
-                let sql = "SELECT id FROM fees WHERE store_id = ? AND status = 'charged' AND authority_kind = 'desk'
-                           AND id NOT IN (SELECT fee_id FROM refunds) ORDER BY id";
+                // Every desk tries; a fee taken at another desk is refused there (`refund_at_collecting_desk`,
+                // bug A's fix). Fees from before that rule (the demo's, no `collected_by`) may be refunded
+                // by any desk of the store: only the store's first desk tries those unless `known_bugs`.
+                let sql = if self.known_bugs || self.desks[d].first_of_store {
+                    "SELECT id FROM fees WHERE store_id = ? AND status = 'charged' AND authority_kind = 'desk'
+                     AND id NOT IN (SELECT fee_id FROM refunds) ORDER BY id"
+                } else {
+                    "SELECT id FROM fees WHERE store_id = ? AND status = 'charged' AND authority_kind = 'desk' AND collected_by IS NOT NULL
+                     AND id NOT IN (SELECT fee_id FROM refunds) ORDER BY id"
+                };
                 let Some(fee_id) = self.pick_id(d, sql, false).await? else { return Ok(()) };
                 Command::RefundCash(RefundArgs { refund_id: new_id(&mut self.rng), fee_id, reason: "患者要求退费".into() })
             }

@@ -42,6 +42,8 @@ pub enum RefundOption {
     ManualRefund,
     /// Paid at another store's desk: only that store refunds it.
     OtherStore,
+    /// Paid at another desk of this store: only that desk refunds it.
+    OtherDesk,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -143,11 +145,15 @@ impl LocalStore {
         .fetch_one(&mut *conn)
         .await?;
         let store_here = world.stores.get(&appt.store_id).map(|s| s.id);
+        let this_desk = self.device().await?.map(|d| d.device_code);
         let fee = world.fee_of(&appt).map(|f| {
             let refund = world.refund_of(f.id);
             let option = match (f.status, refund, f.authority) {
                 (ChargeStatus::Charged, None, Some(RefundAuthority::Desk { store_id })) if Some(store_id) == store_here => {
-                    RefundOption::RefundAtDesk
+                    match &f.collected_by {
+                        Some(desk) if Some(desk) != this_desk.as_ref() => RefundOption::OtherDesk,
+                        _ => RefundOption::RefundAtDesk,
+                    }
                 }
                 (ChargeStatus::Charged, None, Some(RefundAuthority::Desk { .. })) => RefundOption::OtherStore,
                 (ChargeStatus::Charged, None, Some(RefundAuthority::Server)) if fees::online_refund_expired(f, now) => {

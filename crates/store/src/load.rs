@@ -72,6 +72,7 @@ pub(crate) fn fee_row(row: &SqliteRow) -> Result<Fee, StoreError> {
         authority,
         receipt_no: row.try_get("receipt_no")?,
         refund_requested_at: row.try_get::<Option<i64>, _>("refund_requested_at")?.map(from_ts),
+        collected_by: row.try_get("collected_by")?,
     })
 }
 

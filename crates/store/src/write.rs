@@ -193,11 +193,11 @@ pub(crate) async fn fee(conn: &mut Conn, f: &Fee) -> Result<(), StoreError> {
     };
     sqlx::query(
         "INSERT INTO fees (id, appointment_id, store_id, amount, status, method, wechat_paid, paid_at, authority_kind,
-           authority_store_id, receipt_no, refund_requested_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           authority_store_id, receipt_no, refund_requested_at, collected_by)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT(id) DO UPDATE SET status = excluded.status, method = excluded.method, wechat_paid = excluded.wechat_paid,
            paid_at = excluded.paid_at, authority_kind = excluded.authority_kind, authority_store_id = excluded.authority_store_id,
-           receipt_no = excluded.receipt_no, refund_requested_at = excluded.refund_requested_at",
+           receipt_no = excluded.receipt_no, refund_requested_at = excluded.refund_requested_at, collected_by = excluded.collected_by",
     )
     .bind(id_str(f.id))
     .bind(id_str(f.appointment_id))
@@ -211,6 +211,7 @@ pub(crate) async fn fee(conn: &mut Conn, f: &Fee) -> Result<(), StoreError> {
     .bind(store)
     .bind(&f.receipt_no)
     .bind(f.refund_requested_at.map(ts))
+    .bind(&f.collected_by)
     .execute(&mut *conn)
     .await?;
     fee_state_of_appointment(conn, f.id).await

@@ -3,4 +3,4 @@
 /**
  * What the desk may do about the fee now (refund, then cancel).
  */
-export type RefundOption = "none" | "refund_at_desk" | "request_server_refund" | "server_refund_requested" | "manual_refund" | "other_store";
+export type RefundOption = "none" | "refund_at_desk" | "request_server_refund" | "server_refund_requested" | "manual_refund" | "other_store" | "other_desk";
