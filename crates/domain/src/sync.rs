@@ -136,6 +136,12 @@ pub struct Cursor {
     pub server_seq: i64,
     pub kind: String,
     pub id: String,
+    /// The server's random mark of the commit at `server_seq`: a server restored from a
+    /// backup (even one that kept its epoch) no longer has this mark at this seq, so a desk
+    /// whose cursor came from the lost history is told to take a snapshot. None for rows
+    /// written before marks existed (not checked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mark: Option<String>,
 }
 
 /// `POST /sync/v1/pull`.

@@ -110,7 +110,7 @@ pub struct Principal {
     /// Set when a desk pushes commands it already ran itself (`sync::push`): the server runs
     /// them as that desk did, with `Origin::Desk` (a desk-paid fee's refund right is that
     /// store's desks') and the desk's serial, so receipt and slip numbers match the desk's.
-    /// None: the server's own origin and serial (`SRV-<server_seq>`).
+    /// None: the server's own origin and serial (`SRV-<server_seq>-<mark>`, see [`commit_mark`]).
     pub desk: Option<DeskOrigin>,
 }
 
@@ -191,6 +191,12 @@ pub(crate) fn replay(row: LoggedRow, device: &Principal, sub: &Submission, hash:
         detail: detail.and_then(|d| serde_json::from_str(&d).ok()),
         replayed: true,
     })
+}
+
+/// A commit's random mark (8 upper-case hex digits; migration 0005): what tells a seq
+/// of this server's history from the same seq issued again after a restore.
+pub(crate) fn commit_mark() -> String {
+    uuid::Uuid::new_v4().simple().to_string()[..8].to_ascii_uppercase()
 }
 
 /// The tenant's next server_seq. Its row stays locked until this transaction ends.
@@ -372,9 +378,10 @@ pub(crate) async fn attempt(
         Seen::New => {}
     }
     let (actor, actor_id) = sub.actor.clone().unwrap_or_else(|| (device.actor.clone(), device.actor_id.clone()));
+    let mark = commit_mark();
     let (origin, serial) = match (&device.desk, device.store_id, sub.device_seq) {
         (Some(desk), Some(store_id), Some(n)) => (Origin::Desk { store_id, device_code: desk.device_code.clone() }, desk.serial(n)),
-        _ => (Origin::Server, format!("SRV-{seq}")),
+        _ => (Origin::Server, format!("SRV-{seq}-{}", &mark[..4])),
     };
     let ctx = Ctx { actor: actor.clone(), now, mutation_id: sub.mutation_id, origin, serial };
     let (world, result, store) = match forced {
@@ -427,8 +434,8 @@ pub(crate) async fn attempt(
     };
     sqlx::query(
         "INSERT INTO commands (tenant_id, server_seq, device_id, device_seq, mutation_id, payload_hash, name, args, actor_staff_id,
-           outcome, code, message, detail, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+           outcome, code, message, detail, created_at, mark)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
     )
     .bind(id_str(device.tenant_id))
     .bind(seq)
@@ -444,6 +451,7 @@ pub(crate) async fn attempt(
     .bind(message.clone())
     .bind(detail.as_ref().map(|d| d.to_string()))
     .bind(ts(now))
+    .bind(&mark)
     .execute(&mut *conn)
     .await?;
     if let (OutcomeKind::Rejected, Some(store_id)) = (kind, conflict_store) {

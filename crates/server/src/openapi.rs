@@ -237,7 +237,8 @@ fn sync_schemas() -> serde_json::Map<String, Value> {
             "results": { "type": "array", "items": { "$ref": "#/components/schemas/PushResult" } },
             "server_time": time } },
         "Cursor": { "type": "object", "required": ["server_seq", "kind", "id"], "properties": {
-            "server_seq": { "type": "integer" }, "kind": { "type": "string" }, "id": { "type": "string" } } },
+            "server_seq": { "type": "integer" }, "kind": { "type": "string" }, "id": { "type": "string" },
+            "mark": { "type": "string", "description": "The random mark of the commit at server_seq; a cursor whose mark the server does not have at that seq (it was restored from a backup) is answered epoch_changed" } } },
         "PullRequest": { "type": "object", "required": ["versions", "limit"], "additionalProperties": false, "properties": {
             "versions": { "$ref": "#/components/schemas/Versions" },
             "epoch": { "type": ["string", "null"], "description": "The epoch of the cursor; null on a snapshot" },
@@ -250,7 +251,7 @@ fn sync_schemas() -> serde_json::Map<String, Value> {
             "data": { "type": "object", "description": "The row's current version: the domain struct as JSON (a ConflictRecord for kind conflict)" } } },
         "PullResponse": { "type": "object", "required": ["epoch", "epoch_changed", "snapshot_required", "changes", "next", "has_more", "head_seq"], "properties": {
             "epoch": { "type": "string" },
-            "epoch_changed": { "type": "boolean", "description": "The request's epoch is not the server's: push recent commands again, then pull a snapshot" },
+            "epoch_changed": { "type": "boolean", "description": "The request's epoch is not the server's, or its cursor comes from a history the server lost in a restore: push recent commands again, then pull a snapshot" },
             "snapshot_required": { "type": "boolean", "description": "The cursor is older than the server keeps changes for: pull a snapshot" },
             "changes": { "type": "array", "items": { "$ref": "#/components/schemas/Change" } },
             "next": { "oneOf": [{ "$ref": "#/components/schemas/Cursor" }, { "type": "null" }], "description": "Pass as after for the next page" },

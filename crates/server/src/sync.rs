@@ -27,8 +27,13 @@
 //! paged on the index of migration 0004. `entities` holds only each row's current version,
 //! stamped with the server_seq of its last change, so a page after any cursor is exactly
 //! what changed since, and a snapshot (`after: None`) is the same scan from the start,
-//! resumable from any page's `next`. Nothing is ever pruned yet, so every cursor stays
-//! valid: `snapshot_required` is true only when an operator sets the `server_meta` key
+//! resumable from any page's `next`. Each `next` carries the random mark of the commit at
+//! its seq (migration 0005): a cursor whose seq is past the head or whose mark differs comes
+//! from a history the server lost (a restore from a backup, even one that kept the epoch)
+//! and is answered `epoch_changed`, so the desk resends and takes a snapshot. The last page
+//! moves the cursor to the head when no row of the scope is there (it keeps up with other
+//! stores' commits). Nothing is ever pruned yet, so every cursor stays valid:
+//! `snapshot_required` is true only when an operator sets the `server_meta` key
 //! `retention_floor_seq` (for a future pruning of rows) above the cursor's server_seq.
 
 use std::collections::{HashMap, HashSet};
@@ -304,6 +309,16 @@ async fn retention_floor(conn: &mut AnyConnection) -> Result<Option<i64>, Server
     Ok(row.and_then(|(v,)| v.trim().parse().ok()))
 }
 
+/// The mark of the commit at `seq` (None: no command has it, or it predates marks).
+async fn commit_mark(conn: &mut AnyConnection, tenant: &str, seq: i64) -> Result<Option<String>, ServerError> {
+    let row: Option<(Option<String>,)> = sqlx::query_as("SELECT mark FROM commands WHERE tenant_id = $1 AND server_seq = $2")
+        .bind(tenant)
+        .bind(seq)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(row.and_then(|r| r.0))
+}
+
 type ChangeRow = (String, String, Option<String>, i64, String);
 
 /// The columns and scope of a pull: the device's chain, its chain-wide rows and its store's.
@@ -335,6 +350,11 @@ pub async fn pull(db: &Db, device: &DeviceAuth, req: PullRequest) -> Result<Pull
         return Ok(empty(epoch, true, false));
     }
     if let Some(after) = &req.after {
+        // A cursor from a history this server no longer has (it was restored from a backup,
+        // keeping its epoch): its seq is past the head or carries another commit's mark.
+        if after.server_seq > head_seq || (after.mark.is_some() && commit_mark(&mut conn, &tenant, after.server_seq).await? != after.mark) {
+            return Ok(empty(epoch, true, false));
+        }
         if retention_floor(&mut conn).await?.is_some_and(|floor| after.server_seq < floor) {
             return Ok(empty(epoch, false, true));
         }
@@ -379,6 +399,23 @@ pub async fn pull(db: &Db, device: &DeviceAuth, req: PullRequest) -> Result<Pull
         let data = serde_json::from_str(&data).map_err(|e| ServerError::Corrupt(e.to_string()))?;
         changes.push(Change { kind, id, store_id, server_seq, data });
     }
-    let next = changes.last().map(|c| Cursor { server_seq: c.server_seq, kind: c.kind.clone(), id: c.id.clone() }).or(req.after);
+    let next = match changes.last() {
+        Some(c) if has_more || c.server_seq >= head_seq => Some(Cursor {
+            server_seq: c.server_seq,
+            kind: c.kind.clone(),
+            id: c.id.clone(),
+            mark: commit_mark(&mut conn, &tenant, c.server_seq).await?,
+        }),
+        // Everything in the desk's scope through the head was sent (no row of it is at the
+        // head, or it would be on this page): the cursor moves to the head, so it keeps up
+        // with commits of other stores and stays above a retention floor.
+        _ if head_seq > 0 && req.after.as_ref().is_none_or(|a| a.server_seq < head_seq) => Some(Cursor {
+            server_seq: head_seq,
+            kind: String::new(),
+            id: String::new(),
+            mark: commit_mark(&mut conn, &tenant, head_seq).await?,
+        }),
+        _ => req.after,
+    };
     Ok(PullResponse { epoch, epoch_changed: false, snapshot_required: false, changes, next, has_more, head_seq, total })
 }

@@ -288,7 +288,7 @@ async fn check_placeholders(s: &TestServer) {
     assert_eq!((sum, text.as_str()), (42, "abab"), "{:?}", s.backend);
     let (status, health) = s.get("/api/v1/health", None).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(health["schema_version"], 4);
+    assert_eq!(health["schema_version"], 5);
     assert_eq!(health["backend"], if s.backend == Backend::Sqlite { "sqlite" } else { "postgres" });
 }
 on_both_backends!(dollar_placeholders_and_schema_version_work_on_both_backends, check_placeholders);

@@ -23,7 +23,7 @@
 //! server's order (a department may come before its store), and the server's data is whole
 //! once the snapshot ends.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use clinicdesk_domain::commands::{handle, Command, Ctx};
@@ -47,6 +47,10 @@ const META_EPOCH: &str = "sync.epoch";
 const META_CURSOR: &str = "sync.cursor";
 const META_SNAPSHOT: &str = "sync.snapshot";
 const META_LAST_SYNC: &str = "sync.last_sync_at";
+const META_RESEND: &str = "sync.resend_from";
+
+/// The server_seq of a pulled row a snapshot under way has not brought again yet.
+const STALE: i64 = -1;
 
 /// Where this desk stands with the server.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -95,6 +99,9 @@ pub struct PullApplied {
     pub rebased: usize,
     /// Pending commands now predicted to be rejected.
     pub predicted: usize,
+    /// Rows pulled before that a finished snapshot did not bring again (the server lost them
+    /// in a restore): removed from the desk.
+    pub removed: usize,
 }
 
 /// One command in the "sync details" view.
@@ -397,10 +404,21 @@ fn change_key(c: &clinicdesk_domain::sync::Change) -> (&str, &str) {
     (c.kind.as_str(), c.id.as_str())
 }
 
-async fn seen_seq(conn: &mut Conn, kind: &str, id: &str) -> Result<Option<i64>, StoreError> {
-    let row: Option<(i64,)> =
-        sqlx::query_as("SELECT server_seq FROM sync_rows WHERE kind = ? AND id = ?").bind(kind).bind(id).fetch_optional(&mut *conn).await?;
-    Ok(row.map(|r| r.0))
+/// The server_seq each of these rows was last applied at (rows the desk never pulled are
+/// absent), in one statement.
+async fn seen_seqs(conn: &mut Conn, changes: &[clinicdesk_domain::sync::Change]) -> Result<HashMap<(String, String), i64>, StoreError> {
+    if changes.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let keys: Vec<(&str, &str)> = changes.iter().map(change_key).collect();
+    let rows: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT s.kind, s.id, s.server_seq FROM json_each(?) j
+         JOIN sync_rows s ON s.kind = json_extract(j.value, '$[0]') AND s.id = json_extract(j.value, '$[1]')",
+    )
+    .bind(serde_json::to_string(&keys).expect("json"))
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows.into_iter().map(|(k, i, s)| ((k, i), s)).collect())
 }
 
 /// Stores a pulled conflict. Returns whether it is new to this desk, and the appointments
@@ -497,6 +515,20 @@ impl LocalStore {
         .fetch_one(&self.pool)
         .await?;
         Ok(first)
+    }
+
+    /// Where an unfinished resend after a server restore goes on (SYNC.md §4): set when the
+    /// desk notices the restore and moved on as answers are recorded, so a lost answer to a
+    /// resent command is asked for again at the next round. None: no resend under way.
+    pub async fn resend_from(&self) -> Result<Option<i64>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        Ok(meta_get(&mut conn, META_RESEND).await?.and_then(|v| v.parse().ok()))
+    }
+
+    /// Sets (or, with None, ends) the resend position of [`Self::resend_from`].
+    pub async fn set_resend_from(&self, device_seq: Option<i64>) -> Result<(), StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        meta_set(&mut conn, META_RESEND, device_seq.map(|n| n.to_string()).as_deref()).await
     }
 
     /// Records the server's answer to a push in one transaction: each command's status and
@@ -599,11 +631,13 @@ impl LocalStore {
     }
 
     /// Starts a snapshot (first sync, a new server epoch, or a cursor older than the server
-    /// keeps): forgets the cursor and the server_seq of every row, so the snapshot's rows
-    /// replace the desk's. Pending commands are kept (and rebased as the pages arrive).
+    /// keeps): forgets the cursor and marks every row pulled before as stale (server_seq
+    /// -1), so the snapshot's rows replace the desk's, and the rows the snapshot does not
+    /// bring again (the server lost them in a restore) leave the desk when it ends. Pending
+    /// commands are kept (and rebased as the pages arrive).
     pub async fn begin_snapshot(&self, epoch: Option<&str>) -> Result<(), StoreError> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        sqlx::query("DELETE FROM sync_rows").execute(&mut *tx).await?;
+        sqlx::query("UPDATE sync_rows SET server_seq = ?").bind(STALE).execute(&mut *tx).await?;
         meta_set(&mut tx, META_EPOCH, epoch).await?;
         meta_set(&mut tx, META_CURSOR, None).await?;
         let progress = serde_json::to_string(&SnapshotProgress::default()).expect("json");
@@ -702,16 +736,29 @@ async fn apply_page(conn: &mut Conn, page: &PullResponse) -> Result<PullApplied,
     let mut out = PullApplied::default();
     let mut appointments: BTreeSet<String> = BTreeSet::new();
 
-    // Which changes are newer than the desk's rows: only those make a rebase worth it.
+    // Which changes are newer than the desk's rows: only those make a rebase worth it. (A
+    // page holds each row once: the server sends current versions.)
+    let seen = seen_seqs(&mut tx, &page.changes).await?;
     let mut fresh = Vec::with_capacity(page.changes.len());
     for c in &page.changes {
         let (kind, id) = change_key(c);
-        match seen_seq(&mut tx, kind, id).await? {
-            Some(seen) if seen >= c.server_seq => out.skipped += 1,
+        match seen.get(&(kind.to_string(), id.to_string())) {
+            Some(&seen) if seen >= c.server_seq => out.skipped += 1,
             _ => fresh.push(c),
         }
     }
-    let active = if fresh.is_empty() { Vec::new() } else { active_commands(&mut tx).await? };
+    // The last page of a snapshot: the rows pulled before that it did not bring again are
+    // gone from the server (a restore lost them) and leave the desk too.
+    let finishing = !page.has_more && meta_get(&mut tx, META_SNAPSHOT).await?.is_some();
+    let gone: Vec<(String, String)> = if finishing {
+        let stale: Vec<(String, String)> =
+            sqlx::query_as("SELECT kind, id FROM sync_rows WHERE server_seq = ?").bind(STALE).fetch_all(&mut *tx).await?;
+        let here: HashSet<(&str, &str)> = page.changes.iter().map(change_key).collect();
+        stale.into_iter().filter(|(k, i)| !here.contains(&(k.as_str(), i.as_str()))).collect()
+    } else {
+        Vec::new()
+    };
+    let active = if fresh.is_empty() && gone.is_empty() { Vec::new() } else { active_commands(&mut tx).await? };
     let rebase = !active.is_empty();
 
     if rebase {
@@ -731,14 +778,11 @@ async fn apply_page(conn: &mut Conn, page: &PullResponse) -> Result<PullApplied,
         }
     }
 
-    for c in fresh {
+    // The rows with local work on them (few): the server's row becomes their new base.
+    let based: HashSet<(String, String)> =
+        sqlx::query_as("SELECT kind, id FROM sync_base").fetch_all(&mut *tx).await?.into_iter().collect();
+    for c in &fresh {
         let (kind, id) = change_key(c);
-        if let Some(seen) = seen_seq(&mut tx, kind, id).await? {
-            if seen >= c.server_seq {
-                out.skipped += 1;
-                continue;
-            }
-        }
         if kind == kind::CONFLICT {
             let (new, released) = put_conflict(&mut tx, c).await?;
             out.conflicts_new += new as usize;
@@ -746,13 +790,14 @@ async fn apply_page(conn: &mut Conn, page: &PullResponse) -> Result<PullApplied,
             appointments.extend(released);
         } else if rows::apply_doc(&mut tx, kind, id, &c.data).await? {
             out.applied += 1;
-            // The server's row is the new base of a row with local work on it.
-            sqlx::query("UPDATE sync_base SET data = ? WHERE kind = ? AND id = ?")
-                .bind(c.data.to_string())
-                .bind(kind)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+            if based.contains(&(kind.to_string(), id.to_string())) {
+                sqlx::query("UPDATE sync_base SET data = ? WHERE kind = ? AND id = ?")
+                    .bind(c.data.to_string())
+                    .bind(kind)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             if kind == kind::APPOINTMENT {
                 appointments.insert(id.to_string());
             }
@@ -760,16 +805,34 @@ async fn apply_page(conn: &mut Conn, page: &PullResponse) -> Result<PullApplied,
             tracing::debug!(kind, "a change of a kind this desk does not keep is skipped");
             out.skipped += 1;
         }
+    }
+    // Where each row now stands, in one statement for the page.
+    if !fresh.is_empty() {
+        let marks: Vec<(&str, &str, i64)> = fresh.iter().map(|c| (c.kind.as_str(), c.id.as_str(), c.server_seq)).collect();
         sqlx::query(
-            "INSERT INTO sync_rows (kind, id, server_seq) VALUES (?, ?, ?)
+            "INSERT INTO sync_rows (kind, id, server_seq)
+             SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]') FROM json_each(?) WHERE true
              ON CONFLICT(kind, id) DO UPDATE SET server_seq = excluded.server_seq",
         )
-        .bind(kind)
-        .bind(id)
-        .bind(c.server_seq)
+        .bind(serde_json::to_string(&marks).expect("json"))
         .execute(&mut *tx)
         .await?;
     }
+
+    for (kind, id) in &gone {
+        if kind == kind::CONFLICT {
+            sqlx::query("DELETE FROM conflicts WHERE id = ?").bind(id).execute(&mut *tx).await?;
+        } else {
+            rows::delete_doc(&mut tx, kind, id).await?;
+        }
+        // A local command on it now starts from nothing the server has.
+        sqlx::query("UPDATE sync_base SET data = NULL WHERE kind = ? AND id = ?").bind(kind).bind(id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM sync_rows WHERE kind = ? AND id = ?").bind(kind).bind(id).execute(&mut *tx).await?;
+        if kind == kind::APPOINTMENT {
+            appointments.insert(id.clone());
+        }
+    }
+    out.removed = gone.len();
 
     if rebase {
         // Redo: the local commands again, in device order, on the server's rows. A conflict

@@ -79,7 +79,7 @@ fn appointment_change(a: &Appointment, seq: i64) -> Change {
 }
 
 fn page(changes: Vec<Change>) -> PullResponse {
-    let next = changes.last().map(|c| Cursor { server_seq: c.server_seq, kind: c.kind.clone(), id: c.id.clone() });
+    let next = changes.last().map(|c| Cursor { server_seq: c.server_seq, kind: c.kind.clone(), id: c.id.clone(), mark: None });
     PullResponse {
         epoch: "epoch-1".into(),
         epoch_changed: false,

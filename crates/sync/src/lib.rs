@@ -16,8 +16,11 @@
 //! What it relies on: the server answers a push for a prefix of the commands, in device
 //! order, stopping at the first `unknown`; a pull page's `next` is where the next page starts,
 //! also for a snapshot; a new `epoch` means the server's seqs start over (a restore), and so
-//! does a `head_seq` behind the desk's cursor (a restore that kept the epoch); a push whose
-//! first command is past the server's log is refused with `device_seq_gap`.
+//! does a `head_seq` behind the desk's cursor or a cursor whose commit mark the server does
+//! not have (`epoch_changed` with the same epoch: a restore that kept it); a push whose first
+//! command is past the server's log is refused with `device_seq_gap`. After a restore the
+//! resend position and the snapshot are stored before anything is sent, so a round cut short
+//! (an answer lost) resumes both, and a snapshot's end removes the rows the server lost.
 
 mod account;
 mod transport;
@@ -157,7 +160,7 @@ pub async fn sync_once(
     versions: Versions,
     on_progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<SyncReport, SyncError> {
-    let mut round = Round { store, versions, report: SyncReport::default(), resent: false, restored: false };
+    let mut round = Round { store, versions, report: SyncReport::default(), resent: false };
     round.push_all(transport, on_progress).await?;
     round.pull_all(transport, on_progress).await?;
     if let Some(at) = round.report.server_time {
@@ -172,8 +175,6 @@ struct Round<'a> {
     report: SyncReport,
     /// The recently acknowledged commands were pushed again in this round.
     resent: bool,
-    /// The server lost commands it had acknowledged (a restore): the pull takes a snapshot.
-    restored: bool,
 }
 
 impl Round<'_> {
@@ -186,6 +187,10 @@ impl Round<'_> {
     }
 
     async fn push_all(&mut self, transport: &impl Transport, on_progress: &mut (dyn FnMut(Progress) + Send)) -> Result<(), SyncError> {
+        if self.store.resend_from().await?.is_some() {
+            // A resend after a restore that an earlier round did not finish (an answer lost).
+            self.resend(transport).await?;
+        }
         let total = self.store.pending_count().await?;
         let mut done = 0;
         let mut batch = MAX_PUSH;
@@ -216,39 +221,65 @@ impl Round<'_> {
                 Err(TransportError::Server { code, .. }) if code == "body_too_large" && batch > 1 => batch = (batch / 2).max(1),
                 Err(TransportError::Protocol { code, .. }) if code == "device_seq_gap" && !self.resent => {
                     // The server misses commands it had acknowledged: it was restored from a backup.
+                    let epoch = self.store.sync_meta().await?.epoch;
+                    self.note_restore(epoch.as_deref()).await?;
                     self.resend(transport).await?;
-                    self.restored = true;
                 }
                 Err(e) => return Err(e.into()),
             }
         }
     }
 
-    /// Pushes the recently acknowledged commands (and everything after them) again; the
-    /// server answers those it has from its log and applies those it lost.
+    /// The server was restored from a backup (it misses acknowledged commands, or its
+    /// history is not the one the cursor came from). Durably, before anything is sent: a
+    /// resend of the recently acknowledged commands (unless one is under way) and a snapshot,
+    /// so a round cut short resumes both.
+    async fn note_restore(&mut self, epoch: Option<&str>) -> Result<(), SyncError> {
+        if !self.resent && self.store.resend_from().await?.is_none() {
+            let start = self.store.resend_start(RESEND_WINDOW).await?;
+            self.store.set_resend_from(start).await?;
+        }
+        self.store.begin_snapshot(epoch).await?;
+        Ok(())
+    }
+
+    /// Pushes the commands from the resend position on again (the recently acknowledged
+    /// ones and everything after them); the server answers those it has from its log and
+    /// applies those it lost. The position moves on with each recorded answer and is cleared
+    /// at the end, so a lost answer is asked for again at the next round.
     async fn resend(&mut self, transport: &impl Transport) -> Result<(), SyncError> {
         self.resent = true;
-        let Some(mut from) = self.store.resend_start(RESEND_WINDOW).await? else { return Ok(()) };
+        let Some(mut from) = self.store.resend_from().await? else { return Ok(()) };
         tracing::info!(from, "the server lost acknowledged commands of this desk: pushing them again");
         let mut from_start = false;
         loop {
             let commands = self.store.commands_from(from, MAX_PUSH).await?;
-            let Some(last) = commands.last().map(|c| c.device_seq) else { return Ok(()) };
+            let Some(last) = commands.last().map(|c| c.device_seq) else {
+                self.store.set_resend_from(None).await?;
+                return Ok(());
+            };
             let sent = commands.len();
             match transport.push(PushRequest { versions: self.versions.clone(), commands }).await {
                 Ok(resp) => {
                     self.report.server_time = Some(resp.server_time);
                     let rec = self.store.record_push(&resp).await?;
                     self.count(sent, &rec);
-                    if rec.unknown > 0 || resp.results.is_empty() {
+                    if rec.unknown > 0 {
+                        // From here on everything is pending: the plain push takes over.
+                        self.store.set_resend_from(None).await?;
+                        return Ok(());
+                    }
+                    if resp.results.is_empty() {
                         return Ok(());
                     }
                     // The server holds outcomes up to last_device_seq: go on after it.
                     from = last.max(resp.last_device_seq) + 1;
+                    self.store.set_resend_from(Some(from)).await?;
                 }
                 Err(TransportError::Protocol { code, .. }) if code == "device_seq_gap" && !from_start && from > 1 => {
                     from_start = true;
                     from = 1;
+                    self.store.set_resend_from(Some(from)).await?;
                 }
                 Err(e) => return Err(e.into()),
             }
@@ -257,12 +288,6 @@ impl Round<'_> {
 
     async fn pull_all(&mut self, transport: &impl Transport, on_progress: &mut (dyn FnMut(Progress) + Send)) -> Result<(), SyncError> {
         let mut restarts = 0;
-        if self.restored {
-            // Its rows may differ from what the desk pulled before the restore, at seqs the
-            // desk's cursor has passed already.
-            let epoch = self.store.sync_meta().await?.epoch;
-            self.store.begin_snapshot(epoch.as_deref()).await?;
-        }
         let start_seq = self.store.sync_meta().await?.cursor.map(|c| c.server_seq).unwrap_or(0);
         loop {
             let mut meta = self.store.sync_meta().await?;
@@ -277,18 +302,23 @@ impl Round<'_> {
             // A server whose newest seq is behind the desk's cursor went back in time: it was
             // restored from a backup that kept its epoch.
             let went_back = meta.cursor.as_ref().is_some_and(|c| page.head_seq < c.server_seq);
-            let restart = if (page.epoch_changed && meta.epoch.is_some()) || went_back {
+            if (page.epoch_changed && meta.epoch.is_some()) || went_back {
                 // The server was restored from a backup (or replaced): what it acknowledged
-                // lately may be lost, and its seqs start over.
+                // lately may be lost, and its seqs start over (with the same epoch or not:
+                // the cursor's commit mark tells).
                 tracing::info!("the server was restored: resending recent commands and taking a snapshot");
+                restarts += 1;
+                if restarts > 3 {
+                    return Err(SyncError::EpochUnstable);
+                }
+                self.note_restore(Some(&page.epoch)).await?;
                 if !self.resent {
                     self.resend(transport).await?;
                 }
-                true
-            } else {
-                page.snapshot_required && meta.cursor.is_some()
-            };
-            if restart {
+                continue;
+            }
+            if page.snapshot_required && meta.cursor.is_some() {
+                // The desk was away longer than the server keeps its change log.
                 restarts += 1;
                 if restarts > 3 {
                     return Err(SyncError::EpochUnstable);

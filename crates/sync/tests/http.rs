@@ -191,6 +191,65 @@ impl TestServer {
         (body["device_id"].as_str().unwrap().parse().unwrap(), body["token"].as_str().unwrap().to_string())
     }
 
+    /// A backup of the (SQLite) server database, as its operator takes one.
+    async fn backup(&self) -> PathBuf {
+        let backup = self.db_file().with_file_name(format!("backup-{}.db", uuid::Uuid::new_v4().simple()));
+        sqlx::query(&format!("VACUUM INTO '{}'", backup.display())).execute(self.app().db().pool()).await.unwrap();
+        backup
+    }
+
+    fn db_file(&self) -> PathBuf {
+        PathBuf::from(self.url.trim_start_matches("sqlite:"))
+    }
+
+    /// The server goes down and comes back from `backup`; with `new_epoch` its operator also
+    /// gives it a new epoch (otherwise the file is simply copied back).
+    async fn restore(&mut self, backup: &std::path::Path, new_epoch: bool) {
+        self.down().await;
+        let db_file = self.db_file();
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", db_file.display()));
+        }
+        std::fs::copy(backup, &db_file).unwrap();
+        if new_epoch {
+            let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db_file.display())).await.unwrap();
+            sqlx::query("UPDATE server_meta SET value = 'restored' WHERE key = 'epoch'").execute(&pool).await.unwrap();
+            pool.close().await;
+        }
+        self.up().await;
+    }
+
+    /// The patient books a slot in the app (paid online when `paid`), straight at the server.
+    async fn patient_books(&self, slot: (Id, Id, DateTime<Utc>, DateTime<Utc>), patient_no: usize, paid: bool) -> BookingCreate {
+        let mut b = booking(slot, patient_no);
+        b.source = Source::PatientApp;
+        if paid {
+            b.fee = Some(NewFee { fee_id: uuid::Uuid::now_v7(), amount: 3000, paid_with: Some(PayMethod::WechatApp) });
+        }
+        let (outcome, _) = self.from_patient_app(b.patient_id, Command::BookingCreate(b.clone())).await;
+        assert_eq!(outcome.outcome, clinicdesk_server::apply::OutcomeKind::Applied, "{outcome:?}");
+        b
+    }
+
+    /// A command of the patient's app, straight at the server: its outcome and provider refunds.
+    async fn from_patient_app(
+        &self,
+        patient_id: Id,
+        command: Command,
+    ) -> (clinicdesk_server::apply::CommandOutcome, Vec<clinicdesk_server::pay::ProviderRefund>) {
+        let who = clinicdesk_server::apply::Principal {
+            tenant_id: clinic().tenant_id,
+            device_id: "patient-app:test".into(),
+            store_id: None,
+            actor: Actor::Patient { patient_id },
+            actor_id: format!("patient:{patient_id}"),
+            desk: None,
+        };
+        let sub = clinicdesk_server::apply::Submission::live(command, uuid::Uuid::now_v7(), None);
+        let app = self.app();
+        clinicdesk_server::apply::apply_and_pay(app.db(), app.payments().as_ref(), &who, &sub, Lang::ZhCn, Utc::now()).await.unwrap()
+    }
+
     /// How often the server logged a command.
     async fn logged(&self, mutation_id: Id) -> i64 {
         let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM commands WHERE mutation_id = $1")
@@ -267,12 +326,17 @@ async fn sync(store: &LocalStore, transport: &impl Transport) -> Result<SyncRepo
     sync_once(store, transport, v, &mut |_| {}).await
 }
 
-/// Forwards to the server but loses every push's answer after the server committed it.
+/// Forwards to the server but loses the answer to every push of commands after the server
+/// committed it.
 struct LoseAnswers<'a>(&'a HttpTransport);
 
 impl Transport for LoseAnswers<'_> {
     async fn push(&self, req: PushRequest) -> Result<PushResponse, TransportError> {
-        self.0.push(req).await?;
+        let empty = req.commands.is_empty();
+        let resp = self.0.push(req).await?;
+        if empty {
+            return Ok(resp);
+        }
         Err(TransportError::Offline { detail: "the connection dropped before the answer arrived".into() })
     }
     async fn pull(&self, req: PullRequest) -> Result<PullResponse, TransportError> {
@@ -366,14 +430,6 @@ async fn a_desk_refunding_cash_offline_while_the_patient_cancels_online_refunds_
 
     // Meanwhile the patient cancels in the app: the fee was paid at the desk, so only the desk
     // may refund it; the server routes the cancel to the desk as a request.
-    let who = clinicdesk_server::apply::Principal {
-        tenant_id: clinic().tenant_id,
-        device_id: "patient-app:test".into(),
-        store_id: None,
-        actor: Actor::Patient { patient_id: b.patient_id },
-        actor_id: format!("patient:{}", b.patient_id),
-        desk: None,
-    };
     let cancel = match clinic().settings.cancellation_policy {
         CancellationPolicy::DirectBeforeCheckIn => {
             Command::PatientCancel(WithReason { appointment_id: b.appointment_id, reason: "临时有事".into() })
@@ -384,10 +440,8 @@ async fn a_desk_refunding_cash_offline_while_the_patient_cancels_online_refunds_
             reason: "临时有事".into(),
         }),
     };
-    let sub = clinicdesk_server::apply::Submission::live(cancel, uuid::Uuid::now_v7(), None);
+    let (outcome, paid_out) = server.from_patient_app(b.patient_id, cancel).await;
     let app = server.app();
-    let (outcome, paid_out) =
-        clinicdesk_server::apply::apply_and_pay(app.db(), app.payments().as_ref(), &who, &sub, Lang::ZhCn, Utc::now()).await.unwrap();
     assert_ne!(outcome.outcome, clinicdesk_server::apply::OutcomeKind::Rejected, "{outcome:?}");
     assert!(paid_out.is_empty(), "no provider refund for a desk-paid fee");
 
@@ -573,9 +627,7 @@ async fn a_fresh_desks_first_sync_by_snapshot_equals_the_server_for_its_store(ba
 async fn a_server_restored_from_a_backup_gets_the_lost_commands_again(new_epoch: bool) {
     let Some(mut server) = TestServer::start(Backend::Sqlite).await else { return };
     let (mut desk, _) = Desk::new(&server).await;
-    let db_file = PathBuf::from(server.url.trim_start_matches("sqlite:"));
-    let backup = db_file.with_file_name("backup.db");
-    sqlx::query(&format!("VACUUM INTO '{}'", backup.display())).execute(server.app().db().pool()).await.unwrap();
+    let backup = server.backup().await;
 
     let slots = free_slots(2);
     let first = booking(slots[0], 1);
@@ -584,17 +636,7 @@ async fn a_server_restored_from_a_backup_gets_the_lost_commands_again(new_epoch:
     assert_eq!(desk.sync_state(first.appointment_id).await, "confirmed");
 
     // The server's disk dies; it comes back from last night's backup.
-    server.down().await;
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", db_file.display()));
-    }
-    std::fs::copy(&backup, &db_file).unwrap();
-    if new_epoch {
-        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db_file.display())).await.unwrap();
-        sqlx::query("UPDATE server_meta SET value = 'restored' WHERE key = 'epoch'").execute(&pool).await.unwrap();
-        pool.close().await;
-    }
-    server.up().await;
+    server.restore(&backup, new_epoch).await;
     desk.reconnect(&server);
     assert_eq!(server.logged(done_first.mutation_id).await, 0, "the restore lost the first booking");
 
@@ -624,6 +666,194 @@ async fn a_server_restored_from_a_backup_gets_the_lost_commands_again(new_epoch:
     let quiet = desk.sync().await.unwrap();
     assert_eq!((quiet.pushed, quiet.applied), (0, 0));
     server.down().await;
+}
+
+/// The desk's appointment ids and fee receipt numbers, and the server's for the store.
+async fn appointments_and_receipts(desk: &Desk, server: &TestServer) -> [(Vec<String>, Vec<String>); 2] {
+    let on_desk: Vec<(String,)> = sqlx::query_as("SELECT id FROM appointments WHERE store_id = ? ORDER BY id")
+        .bind(clinic().id.hyphenated().to_string())
+        .fetch_all(desk.store.pool())
+        .await
+        .unwrap();
+    let desk_receipts: Vec<(String,)> = sqlx::query_as("SELECT receipt_no FROM fees WHERE receipt_no IS NOT NULL ORDER BY receipt_no")
+        .fetch_all(desk.store.pool())
+        .await
+        .unwrap();
+    let on_server: Vec<(String,)> = sqlx::query_as("SELECT id FROM entities WHERE kind = 'appointment' AND store_id = $1 ORDER BY id")
+        .bind(clinic().id.hyphenated().to_string())
+        .fetch_all(server.app().db().pool())
+        .await
+        .unwrap();
+    let fees: Vec<(String,)> = sqlx::query_as("SELECT data FROM entities WHERE kind = 'fee' AND (store_id IS NULL OR store_id = $1)")
+        .bind(clinic().id.hyphenated().to_string())
+        .fetch_all(server.app().db().pool())
+        .await
+        .unwrap();
+    let mut server_receipts: Vec<String> = fees.iter().filter_map(|(d,)| serde_json::from_str::<Fee>(d).unwrap().receipt_no).collect();
+    server_receipts.sort();
+    let ids = |v: Vec<(String,)>| v.into_iter().map(|r| r.0).collect::<Vec<_>>();
+    [(ids(on_desk), ids(desk_receipts)), (ids(on_server), server_receipts)]
+}
+
+/// A restore that keeps the epoch (the file copied back by hand), after which new commits
+/// take the server's head past the desk's cursor again: the desk still notices (its cursor's
+/// commit mark is not the server's), takes a snapshot, and the booking the server lost —
+/// the patient's, which no desk can send again — leaves the desk; the new booking's receipt
+/// number is not the lost one's.
+#[tokio::test]
+async fn a_restore_that_keeps_the_epoch_is_noticed_and_rows_the_server_lost_leave_the_desk_sqlite() {
+    let Some(mut server) = TestServer::start(Backend::Sqlite).await else { return };
+    let (mut desk, _) = Desk::new(&server).await;
+    let backup = server.backup().await;
+    let slots = free_slots(2);
+    let lost = server.patient_books(slots[0], 1, true).await;
+    desk.sync().await.unwrap();
+    let [(desk_before, receipts_before), _] = appointments_and_receipts(&desk, &server).await;
+    assert!(desk_before.contains(&lost.appointment_id.hyphenated().to_string()), "the desk pulled the patient's booking");
+
+    server.restore(&backup, false).await;
+    desk.reconnect(&server);
+    let kept = server.patient_books(slots[1], 2, true).await;
+    let report = desk.sync().await.expect("sync after the restore");
+    assert!(report.pulled > 0, "{report:?}");
+
+    let [(on_desk, desk_receipts), (on_server, server_receipts)] = appointments_and_receipts(&desk, &server).await;
+    assert_eq!(on_desk, on_server, "the desk holds exactly the server's appointments of its store");
+    assert!(!on_desk.contains(&lost.appointment_id.hyphenated().to_string()), "the lost booking left the desk");
+    assert!(on_desk.contains(&kept.appointment_id.hyphenated().to_string()));
+    assert_eq!(desk_receipts, server_receipts);
+    let lost_receipts: Vec<&String> = receipts_before.iter().filter(|r| !server_receipts.contains(r)).collect();
+    assert_eq!(lost_receipts.len(), 1, "the lost fee's receipt is gone and not issued again: {receipts_before:?} → {server_receipts:?}");
+    let meta = desk.store.sync_meta().await.unwrap();
+    assert!(meta.snapshot.is_none() && meta.cursor.is_some());
+    let quiet = desk.sync().await.unwrap();
+    assert_eq!((quiet.pushed, quiet.pulled), (0, 0), "{quiet:?}");
+    server.down().await;
+}
+
+/// After a restore the desk sends its booking again, but the restored server gave the slot to
+/// a patient meanwhile and the answer (a rejection) is lost: the next round asks again and
+/// the desk shows the conflict, not "applied".
+#[tokio::test]
+async fn a_lost_answer_to_a_resend_after_a_restore_is_asked_for_again_sqlite() {
+    let Some(mut server) = TestServer::start(Backend::Sqlite).await else { return };
+    let (mut desk, _) = Desk::new(&server).await;
+    let backup = server.backup().await;
+    let slot = free_slots(1)[0];
+    let mine = booking(slot, 1);
+    desk.book(&mine).await;
+    assert_eq!(desk.sync().await.unwrap().applied, 1);
+    assert_eq!(desk.sync_state(mine.appointment_id).await, "confirmed");
+
+    server.restore(&backup, false).await;
+    desk.reconnect(&server);
+    server.patient_books(slot, 2, false).await;
+    let lossy = LoseAnswers(&desk.transport);
+    let first = sync(&desk.store, &lossy).await;
+    assert!(first.as_ref().is_err_and(|e| e.is_offline()), "the resend's answer was lost: {first:?}");
+
+    let report = desk.sync().await.expect("the next round");
+    assert_eq!(report.rejected, 1, "{report:?}");
+    let details = desk.store.sync_details(10).await.unwrap();
+    let d = details.iter().find(|d| d.name == "booking.create@1").unwrap();
+    assert_eq!((d.status.as_str(), d.code.as_deref()), ("rejected", Some("slot_conflict")));
+    assert_eq!(desk.sync_state(mine.appointment_id).await, "attention");
+    assert_eq!(desk.store.conflicts(clinic().id).await.unwrap().len(), 1);
+    assert_eq!(desk.store.resend_from().await.unwrap(), None, "the resend finished");
+    server.down().await;
+}
+
+/// The desk was away longer than the server keeps its change log (its cursor is below the
+/// server's `retention_floor_seq`): its pending booking is pushed, it takes a snapshot
+/// instead of the changes since its cursor, and it ends up equal to the server, with what
+/// other desks did meanwhile.
+async fn a_desk_offline_longer_than_the_retention_takes_a_snapshot_and_keeps_its_work(backend: Backend) {
+    let Some(server) = TestServer::start(backend).await else { return };
+    let (away, _) = Desk::new(&server).await;
+    let (other, _) = Desk::new(&server).await;
+    let slots = free_slots(2);
+    let mine = booking(slots[0], 1);
+    away.book(&mine).await;
+    let theirs = booking(slots[1], 2);
+    other.book(&theirs).await;
+    other.sync().await.unwrap();
+    // Weeks later the server's change log starts after everything the away desk has seen.
+    let (head,): (i64,) = sqlx::query_as("SELECT MAX(seq) FROM tenant_seq").fetch_one(server.app().db().pool()).await.unwrap();
+    sqlx::query("INSERT INTO server_meta (key, value) VALUES ('retention_floor_seq', $1)")
+        .bind((head + 1).to_string())
+        .execute(server.app().db().pool())
+        .await
+        .unwrap();
+
+    let mut snapshots = 0;
+    let v = versions(&away.store, "0.1.0-test").await.unwrap();
+    let report = sync_once(&away.store, &away.transport, v, &mut |p| snapshots += (p.phase == clinicdesk_sync::Phase::Snapshot) as usize)
+        .await
+        .expect("sync after the long absence");
+    assert_eq!(report.applied, 1, "the pending booking was pushed: {report:?}");
+    assert!(snapshots > 0, "the pull was a snapshot");
+    assert_eq!(away.sync_state(mine.appointment_id).await, "confirmed");
+    let [(on_desk, desk_receipts), (on_server, server_receipts)] = appointments_and_receipts(&away, &server).await;
+    assert_eq!(on_desk, on_server);
+    assert_eq!(desk_receipts, server_receipts);
+    assert!(on_desk.contains(&theirs.appointment_id.hyphenated().to_string()), "the other desk's booking arrived");
+    let quiet = away.sync().await.unwrap();
+    assert_eq!((quiet.pushed, quiet.pulled), (0, 0), "{quiet:?}");
+}
+
+/// Desks on different app versions share one server: an older app's commands are applied;
+/// a newer app's command the server does not know yet waits in the outbox with everything
+/// after it, round after round and through a re-bootstrap (a snapshot), and is never dropped.
+async fn desks_on_older_and_newer_app_versions_sync_and_nothing_waiting_is_dropped(backend: Backend) {
+    let Some(server) = TestServer::start(backend).await else { return };
+    let (older, _) = Desk::new(&server).await;
+    let (newer, _) = Desk::new(&server).await;
+    let slots = free_slots(2);
+
+    // The older app: a previous schema and app version in its requests.
+    let b = booking(slots[0], 1);
+    older.book(&b).await;
+    let mut v = versions(&older.store, "0.0.9").await.unwrap();
+    v.schema -= 1;
+    let r = sync_once(&older.store, &older.transport, v, &mut |_| {}).await.unwrap();
+    assert_eq!((r.applied, r.rejected, r.unknown), (1, 0, 0), "{r:?}");
+    assert_eq!(older.sync_state(b.appointment_id).await, "confirmed");
+
+    // The newer app wrote a command this server does not know (as its own code would),
+    // then a booking this server knows.
+    let args = json!({ "patient_id": chain().world.patients.keys().next().unwrap(), "note": "a newer app's command" });
+    let name = "patient.merge@1";
+    sqlx::query(
+        "INSERT INTO outbox (device_seq, mutation_id, name, args, payload_hash, actor, created_at)
+         VALUES (1, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(uuid::Uuid::now_v7().hyphenated().to_string())
+    .bind(name)
+    .bind(args.to_string())
+    .bind(clinicdesk_store::payload_hash(name, &args))
+    .bind(serde_json::to_string(&receptionist().1).unwrap())
+    .bind(Utc::now().timestamp())
+    .execute(newer.store.pool())
+    .await
+    .unwrap();
+    let later = booking(slots[1], 2);
+    newer.book(&later).await;
+    for round in 0..2 {
+        let r = newer.sync().await.unwrap();
+        assert_eq!((r.applied, r.unknown), (0, 1), "round {round}: {r:?}");
+        assert_eq!(newer.store.pending_count().await.unwrap(), 2, "both wait");
+        let details = newer.store.sync_details(10).await.unwrap();
+        assert_eq!(newer.sync_state(later.appointment_id).await, "pending", "{details:?}");
+    }
+    let details = newer.store.sync_details(10).await.unwrap();
+    assert_eq!(details.iter().find(|d| d.name == name).unwrap().status, "unknown");
+    // A re-bootstrap (the desk takes a snapshot again) keeps them.
+    newer.store.begin_snapshot(None).await.unwrap();
+    newer.sync().await.unwrap();
+    assert_eq!(newer.store.pending_count().await.unwrap(), 2);
+    assert_eq!(newer.sync_state(later.appointment_id).await, "pending");
+    assert_eq!(server.logged(later.appointment_id).await, 0);
+    assert!(server.active_in_slot(later.doctor_id, later.start, later.end).await.is_empty(), "not applied ahead of the unknown command");
 }
 
 #[tokio::test]
@@ -680,6 +910,16 @@ on_both!(
     a_crash_after_a_local_commit_before_the_push_sends_the_command_once,
     a_crash_after_a_local_commit_before_the_push_sends_the_command_once_sqlite,
     a_crash_after_a_local_commit_before_the_push_sends_the_command_once_postgres
+);
+on_both!(
+    a_desk_offline_longer_than_the_retention_takes_a_snapshot_and_keeps_its_work,
+    a_desk_offline_longer_than_the_retention_takes_a_snapshot_and_keeps_its_work_sqlite,
+    a_desk_offline_longer_than_the_retention_takes_a_snapshot_and_keeps_its_work_postgres
+);
+on_both!(
+    desks_on_older_and_newer_app_versions_sync_and_nothing_waiting_is_dropped,
+    desks_on_older_and_newer_app_versions_sync_and_nothing_waiting_is_dropped_sqlite,
+    desks_on_older_and_newer_app_versions_sync_and_nothing_waiting_is_dropped_postgres
 );
 on_both!(
     a_fresh_desks_first_sync_by_snapshot_equals_the_server_for_its_store,
