@@ -226,13 +226,13 @@ impl TestServer {
         if paid {
             b.fee = Some(NewFee { fee_id: uuid::Uuid::now_v7(), amount: 3000, paid_with: Some(PayMethod::WechatApp) });
         }
-        let (outcome, _) = self.from_patient_app(b.patient_id, Command::BookingCreate(b.clone())).await;
+        let (outcome, _) = self.patient_app_sends(b.patient_id, Command::BookingCreate(b.clone())).await;
         assert_eq!(outcome.outcome, clinicdesk_server::apply::OutcomeKind::Applied, "{outcome:?}");
         b
     }
 
     /// A command of the patient's app, straight at the server: its outcome and provider refunds.
-    async fn from_patient_app(
+    async fn patient_app_sends(
         &self,
         patient_id: Id,
         command: Command,
@@ -440,7 +440,7 @@ async fn a_desk_refunding_cash_offline_while_the_patient_cancels_online_refunds_
             reason: "临时有事".into(),
         }),
     };
-    let (outcome, paid_out) = server.from_patient_app(b.patient_id, cancel).await;
+    let (outcome, paid_out) = server.patient_app_sends(b.patient_id, cancel).await;
     let app = server.app();
     assert_ne!(outcome.outcome, clinicdesk_server::apply::OutcomeKind::Rejected, "{outcome:?}");
     assert!(paid_out.is_empty(), "no provider refund for a desk-paid fee");
