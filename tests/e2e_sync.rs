@@ -112,15 +112,19 @@ fn desk_db(dir: &Path) -> PathBuf {
     dir.join("desk.sqlite3")
 }
 
-/// The newest appointment of `patient` in the desk database (read beside the running app).
+/// The appointment of this desk's newest booking for `patient` (read beside the running app).
 async fn newest_appointment(dir: &Path, patient: Id) -> (String, String) {
+    // Not the newest by creation time: the demo's own appointments are made for the whole
+    // day and may carry later creation times.
     let pool = sqlx::SqlitePool::connect(&format!("sqlite:{}?mode=ro", desk_db(dir).display())).await.unwrap();
-    let row: (String, String) =
-        sqlx::query_as("SELECT id, sync_state FROM appointments WHERE patient_id = ? ORDER BY created_at DESC, id DESC LIMIT 1")
-            .bind(patient.to_string())
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+    let row: (String, String) = sqlx::query_as(
+        "SELECT a.id, a.sync_state FROM outbox o JOIN appointments a ON a.id = json_extract(o.args, '$.appointment_id')
+         WHERE o.name = 'booking.create@1' AND json_extract(o.args, '$.patient_id') = ? ORDER BY o.device_seq DESC LIMIT 1",
+    )
+    .bind(patient.to_string())
+    .fetch_one(&pool)
+    .await
+    .unwrap();
     pool.close().await;
     row
 }
