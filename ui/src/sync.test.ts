@@ -276,7 +276,7 @@ describe("conflict inbox", () => {
     await waitFor(async () => expect((await backend.syncConflicts(STORE))[0]!.resolved?.how).toBe("called"));
   });
 
-  test("money fixes: hand back cash asks first, naming the amount; an optometrist sees conflicts but no fixes", async () => {
+  test("money fixes: hand back cash asks first, naming the amount; a refund transferred asks the server to refund; an optometrist sees conflicts but no fixes", async () => {
     const conflict = (storeId: string, fixes: string[]): ConflictItem => ({
       id: `c-${storeId}`,
       storeId,
@@ -300,6 +300,7 @@ describe("conflict inbox", () => {
       theirs: [],
       booking: null,
       fixes,
+      refundFeeId: null,
       resolved: null,
     });
     const backend = await desk("manager.bj01");
@@ -323,6 +324,31 @@ describe("conflict inbox", () => {
     expect(screen.getByRole("dialog").textContent).toContain("请把现金 ¥25.00 当面退还给 李雨桐，然后确认。");
     await fireEvent.click(screen.getByTestId("confirm-ok"));
     await waitFor(async () => expect((await backend.syncConflicts(STORE))[0]!.resolved?.how).toBe("cash_handed_back"));
+
+    // A cancel refused because the patient had paid online meanwhile: the server is asked to
+    // refund, then the conflict is resolved.
+    const day = await backend.boardDay(null, null);
+    const paidOnline = day.appointments[0]!.id;
+    backend.patch(paidOnline, { state: "confirmed", fee: "online" });
+    const feeId = (await backend.appointmentDetail(paidOnline)).fee!.id;
+    backend.sync.addConflict({
+      ...conflict(STORE, ["transfer_refund", "dismiss"]),
+      id: "c-online",
+      commandName: "appointment.cancel@1",
+      code: "refund_first",
+      rejectedAt: "2025-03-10T01:30:00Z",
+      refundFeeId: feeId,
+    });
+    cleanup();
+    const again = await openPanel(await show(backend));
+    const online = (await within(again).findAllByTestId("conflict")).find((c) => within(c).queryByTestId("fix-transfer_refund"))!;
+    await fireEvent.click(within(online).getByTestId("fix-transfer_refund"));
+    expect(screen.getByRole("dialog").textContent).toContain("转给服务器");
+    await fireEvent.click(screen.getByTestId("confirm-ok"));
+    await waitFor(async () =>
+      expect((await backend.syncConflicts(STORE)).find((c) => c.id === "c-online")!.resolved?.how).toBe("refund_transferred"),
+    );
+    expect((await backend.appointmentDetail(paidOnline)).fee?.refundOption).toBe("server_refund_requested");
 
     const opto = new FakeBackend({ today: TODAY, login: "opto.bj02", clock: () => NOW });
     opto.sync.addConflict(conflict("store-haidian", ["other_doctor", "dismiss"]));

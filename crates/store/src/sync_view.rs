@@ -120,8 +120,11 @@ pub struct ConflictItem {
     pub theirs: Vec<ConflictSide>,
     /// The input of a rejected booking, to book again without retyping.
     pub booking: Option<ConflictBooking>,
-    /// next_free_slot | other_doctor | call_patient | dismiss
+    /// next_free_slot | other_doctor | reinstate | hand_back_cash | transfer_refund |
+    /// call_patient | dismiss, in the order to offer them
     pub fixes: Vec<String>,
+    /// The online-paid fee `transfer_refund` asks the server to refund (`fee.request_refund@1`).
+    pub refund_fee_id: Option<String>,
     pub resolved: Option<ConflictResolved>,
 }
 
@@ -187,6 +190,58 @@ impl LocalStore {
         }))
     }
 
+    /// The appointment as a booking to make again, when the server's copy of it (the base a
+    /// kept local change sits on, else the row) is cancelled.
+    async fn cancelled_on_server(&self, appointment_id: &str) -> Result<Option<ConflictBooking>, StoreError> {
+        let base: Option<(Option<String>,)> = sqlx::query_as("SELECT data FROM sync_base WHERE kind = 'appointment' AND id = ?")
+            .bind(appointment_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        let server: Option<serde_json::Value> = match base {
+            Some((Some(d),)) => serde_json::from_str(&d).ok(),
+            Some((None,)) => None,
+            None => {
+                let row: Option<(String,)> =
+                    sqlx::query_as("SELECT state FROM appointments WHERE id = ?").bind(appointment_id).fetch_optional(&self.pool).await?;
+                row.map(|(state,)| serde_json::json!({ "state": state }))
+            }
+        };
+        if server.as_ref().and_then(|v| s(v, "state")).as_deref() != Some("cancelled") {
+            return Ok(None);
+        }
+        let row = sqlx::query(
+            "SELECT patient_id, doctor_id, department_id, complaint_id, start_ts, end_ts, visit_type FROM appointments WHERE id = ?",
+        )
+        .bind(appointment_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(r) = row else { return Ok(None) };
+        Ok(Some(ConflictBooking {
+            patient_id: r.try_get("patient_id")?,
+            doctor_id: r.try_get("doctor_id")?,
+            department_id: r.try_get("department_id")?,
+            complaint_id: r.try_get("complaint_id")?,
+            start: from_ts(r.try_get("start_ts")?).to_rfc3339(),
+            end: from_ts(r.try_get("end_ts")?).to_rfc3339(),
+            visit_type: r.try_get("visit_type")?,
+            fee: None,
+        }))
+    }
+
+    /// An online-paid fee (the server's refund right) of this fee id or appointment that is
+    /// charged, not refunded and not yet asked to be.
+    async fn online_fee_to_refund(&self, fee_id: Option<String>, appointment_id: Option<&str>) -> Result<Option<String>, StoreError> {
+        let row: Option<(String,)> = sqlx::query_as(
+            "SELECT f.id FROM fees f WHERE (f.id = ? OR f.appointment_id = ?) AND f.authority_kind = 'server' AND f.status = 'charged'
+               AND f.refund_requested_at IS NULL AND NOT EXISTS (SELECT 1 FROM refunds r WHERE r.fee_id = f.id) LIMIT 1",
+        )
+        .bind(fee_id)
+        .bind(appointment_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| r.0))
+    }
+
     /// The store's conflicts for the inbox: open ones first, newest first.
     pub async fn conflict_items(&self, store_id: Id, lang: Lang) -> Result<Vec<ConflictItem>, StoreError> {
         let me = self.device().await?.map(|d| id_str(d.device_id));
@@ -215,7 +270,7 @@ impl LocalStore {
                 }
             }
         }
-        let booking = (c.name == "booking.create@1")
+        let mut booking = (c.name == "booking.create@1")
             .then(|| -> Option<ConflictBooking> {
                 Some(ConflictBooking {
                     patient_id: s(args, "patient_id")?,
@@ -239,6 +294,40 @@ impl LocalStore {
         let mut fixes = Vec::new();
         if c.code == "slot_conflict" && booking.is_some() {
             fixes.extend(["next_free_slot", "other_doctor"]);
+        }
+        let appointment_id = s(args, "appointment_id");
+        let unresolved = c.resolution.is_none();
+        // A visit step (check-in, confirm, complete, no-show) refused because the appointment was
+        // cancelled meanwhile (the patient, in the app): the patient is here, so the same doctor
+        // and slot are booked again, prefilled.
+        let visit_step = matches!(
+            c.name.as_str(),
+            "appointment.check_in@1" | "appointment.confirm@1" | "appointment.complete@1" | "appointment.no_show@1"
+        );
+        if unresolved && visit_step && c.code == "invalid_transition" {
+            if let Some(id) = &appointment_id {
+                if let Some(b) = self.cancelled_on_server(id).await? {
+                    booking = Some(b);
+                    fixes.push("reinstate");
+                }
+            }
+        }
+        // A booking this desk took money for, refused: the money goes back at this desk (it
+        // holds the refund right of what it collected).
+        if c.name == "booking.create@1"
+            && me == Some(c.device_id.as_str())
+            && booking.as_ref().and_then(|b| b.fee.as_ref()).is_some_and(|f| f.paid_with.is_some())
+        {
+            fixes.push("hand_back_cash");
+        }
+        // A cancel or cash refund refused because the fee was paid online: only the server may
+        // refund it, so the desk asks the server to.
+        let mut refund_fee_id = None;
+        if unresolved && matches!(c.code.as_str(), "refund_first" | "not_refund_authority") {
+            refund_fee_id = self.online_fee_to_refund(s(args, "fee_id"), appointment_id.as_deref()).await?;
+            if refund_fee_id.is_some() {
+                fixes.push("transfer_refund");
+            }
         }
         if ours.as_ref().is_some_and(|o| o.patient_phone.is_some()) {
             fixes.push("call_patient");
@@ -265,6 +354,7 @@ impl LocalStore {
             theirs,
             booking,
             fixes: fixes.into_iter().map(str::to_string).collect(),
+            refund_fee_id,
             resolved: match &c.resolution {
                 Some(r) => Some(ConflictResolved { by: self.staff_name(&id_str(r.by)).await?, how: r.how.clone(), at: r.at.to_rfc3339() }),
                 None => None,

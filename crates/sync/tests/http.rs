@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use clinicdesk_demo::{DemoChain, DemoConfig};
 use clinicdesk_domain::booking::doctors_with_free_slots;
-use clinicdesk_domain::commands::{BookingCreate, Command, NewFee, RefundArgs, RequestCreate, RequestRef, WithReason};
+use clinicdesk_domain::commands::{AppointmentRef, BookingCreate, Command, NewFee, RefundArgs, RequestCreate, RequestRef, WithReason};
 use clinicdesk_domain::model::*;
 use clinicdesk_domain::roles::{Actor, Role};
 use clinicdesk_domain::sync::{PullRequest, PullResponse, PushRequest, PushResponse};
@@ -856,6 +856,58 @@ async fn desks_on_older_and_newer_app_versions_sync_and_nothing_waiting_is_dropp
     assert!(server.active_in_slot(later.doctor_id, later.start, later.end).await.is_empty(), "not applied ahead of the unknown command");
 }
 
+/// Offline, one desk checks a patient in while another desk cancels the appointment online:
+/// the check-in is refused, and the conflict offers to book the same doctor and slot again
+/// (the patient is at the desk); a booking refused after this desk took cash for it offers to
+/// hand the cash back.
+async fn conflicts_offer_booking_the_slot_again_and_handing_back_cash(backend: Backend) {
+    let Some(server) = TestServer::start(backend).await else { return };
+    let (front, _) = Desk::new(&server).await;
+    let (back, _) = Desk::new(&server).await;
+    let slots = free_slots(2);
+    let b = booking(slots[0], 1);
+    front.book(&b).await;
+    front.sync().await.unwrap();
+    back.sync().await.unwrap();
+    let (_, actor) = receptionist();
+    front
+        .store
+        .execute(&front.device, &actor, &Command::CheckIn(AppointmentRef { appointment_id: b.appointment_id }), Utc::now())
+        .await
+        .unwrap();
+    let cancel = Command::Cancel(WithReason { appointment_id: b.appointment_id, reason: "患者来电取消".into() });
+    back.store.execute(&back.device, &actor, &cancel, Utc::now()).await.unwrap();
+    back.sync().await.unwrap();
+    assert_eq!(front.sync().await.unwrap().rejected, 1);
+
+    let items = front.store.conflict_items(clinic().id, Lang::ZhCn).await.unwrap();
+    let refused = items.iter().find(|i| i.command_name == "appointment.check_in@1").expect("the check-in's conflict");
+    assert_eq!(refused.code, "invalid_transition");
+    assert_eq!(refused.fixes.first().map(String::as_str), Some("reinstate"), "{:?}", refused.fixes);
+    let again = refused.booking.as_ref().expect("the appointment to book again");
+    assert_eq!(
+        (again.patient_id.as_str(), again.doctor_id.as_str(), again.department_id.as_str()),
+        (b.patient_id.to_string().as_str(), b.doctor_id.to_string().as_str(), b.department_id.to_string().as_str())
+    );
+    assert_eq!(again.start.parse::<DateTime<Utc>>().unwrap(), b.start);
+
+    // A paid booking of this desk refused (the slot went to the other desk first).
+    let mut paid = booking(slots[1], 3);
+    paid.fee = Some(NewFee { fee_id: uuid::Uuid::now_v7(), amount: 2500, paid_with: Some(PayMethod::Cash) });
+    front.book(&paid).await;
+    back.book(&booking(slots[1], 4)).await;
+    back.sync().await.unwrap();
+    front.sync().await.unwrap();
+    let items = front.store.conflict_items(clinic().id, Lang::ZhCn).await.unwrap();
+    let booked = items.iter().find(|i| i.command_name == "booking.create@1").expect("the booking's conflict");
+    assert!(booked.fixes.contains(&"hand_back_cash".to_string()), "{:?}", booked.fixes);
+    // The other desk sees the conflict, but the cash is not its to hand back.
+    back.sync().await.unwrap();
+    let theirs = back.store.conflict_items(clinic().id, Lang::ZhCn).await.unwrap();
+    let seen = theirs.iter().find(|i| i.command_name == "booking.create@1").expect("every desk of the store sees it");
+    assert!(!seen.fixes.contains(&"hand_back_cash".to_string()), "{:?}", seen.fixes);
+}
+
 #[tokio::test]
 async fn a_server_restored_from_a_backup_with_its_epoch_gets_the_lost_commands_again_sqlite() {
     a_server_restored_from_a_backup_gets_the_lost_commands_again(false).await;
@@ -920,6 +972,11 @@ on_both!(
     desks_on_older_and_newer_app_versions_sync_and_nothing_waiting_is_dropped,
     desks_on_older_and_newer_app_versions_sync_and_nothing_waiting_is_dropped_sqlite,
     desks_on_older_and_newer_app_versions_sync_and_nothing_waiting_is_dropped_postgres
+);
+on_both!(
+    conflicts_offer_booking_the_slot_again_and_handing_back_cash,
+    conflicts_offer_booking_the_slot_again_and_handing_back_cash_sqlite,
+    conflicts_offer_booking_the_slot_again_and_handing_back_cash_postgres
 );
 on_both!(
     a_fresh_desks_first_sync_by_snapshot_equals_the_server_for_its_store,

@@ -24,6 +24,11 @@ theirs: Array<ConflictSide>,
  */
 booking: ConflictBooking | null, 
 /**
- * next_free_slot | other_doctor | call_patient | dismiss
+ * next_free_slot | other_doctor | reinstate | hand_back_cash | transfer_refund |
+ * call_patient | dismiss, in the order to offer them
  */
-fixes: Array<string>, resolved: ConflictResolved | null, };
+fixes: Array<string>, 
+/**
+ * The online-paid fee `transfer_refund` asks the server to refund (`fee.request_refund@1`).
+ */
+refundFeeId: string | null, resolved: ConflictResolved | null, };

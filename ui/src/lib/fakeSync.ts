@@ -214,6 +214,7 @@ export class FakeSync {
         theirs: c.theirs.map((t) => ({ ...t })),
         booking: c.booking && { ...c.booking, fee: c.booking.fee && { ...c.booking.fee } },
         fixes: [...c.fixes],
+        refundFeeId: c.refundFeeId,
         resolved: c.resolved && { ...c.resolved },
       }));
   }
@@ -316,6 +317,7 @@ export class FakeSync {
       theirs: ourSide ? [theirsFor(ourSide, this.#conflictSeq)] : [],
       booking: entry.booking,
       fixes: entry.booking ? bookingFixes(ourSide) : ["dismiss"],
+      refundFeeId: null,
       resolved: null,
     });
     if (entry.appointmentId) {
@@ -363,7 +365,8 @@ export class FakeSync {
         visitType: null,
         fee: { amount: 2500, paidWith: "cash" },
       },
-      fixes: ["next_free_slot", "other_doctor", "call_patient", "hand_back_cash", "dismiss"],
+      fixes: ["next_free_slot", "other_doctor", "hand_back_cash", "call_patient", "dismiss"],
+      refundFeeId: null,
       resolved: null,
     });
   }

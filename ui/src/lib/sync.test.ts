@@ -8,6 +8,7 @@ import { rolePermissions } from "./permissions";
 import {
   ago,
   bookingPrefill,
+  rebookedHow,
   clockSkew,
   commandLabel,
   firstSlotFrom,
@@ -85,6 +86,7 @@ function conflict(over: Partial<ConflictItem> = {}): ConflictItem {
       fee: { amount: 1250, paidWith: "cash" },
     },
     fixes: ["next_free_slot", "other_doctor", "call_patient", "dismiss"],
+    refundFeeId: null,
     resolved: null,
     ...over,
   };
@@ -227,6 +229,20 @@ describe("the conflict inbox", () => {
     const free = bookingPrefill(conflict({ booking: { ...conflict().booking!, fee: null } }), "other_doctor", "Asia/Shanghai")!;
     expect([free.feeText, free.payWith]).toEqual(["0", ""]);
     expect(bookingPrefill(conflict({ booking: null }), "next_free_slot", "Asia/Shanghai")).toBeNull();
+  });
+
+  test("a visit refused because the patient cancelled books the same doctor and slot again, that day only", () => {
+    const again = bookingPrefill(conflict({ commandName: "appointment.check_in@1", code: "invalid_transition" }), "reinstate", "Asia/Shanghai")!;
+    expect([again.doctorId, again.otherThanDoctorId, again.date, again.fromMin, again.searchDays]).toEqual([
+      "doc-1",
+      null,
+      "2025-03-10",
+      10 * 60 + 30,
+      0,
+    ]);
+    expect(rebookedHow("appt-9", "reinstate")).toBe("reinstated:appt-9");
+    expect(rebookedHow("appt-9", "other_doctor")).toBe("rebooked:appt-9");
+    expect(text(resolvedLabel("reinstated:appt-9"), "en")).toBe("Booked the same slot again");
   });
 
   test("yuan text, the first slot from a time, and resolutions in words", () => {

@@ -174,7 +174,7 @@ export const FIX_WAYS: Record<Fix, { way: "rebook" | "call" | "confirm"; permiss
   next_free_slot: { way: "rebook", permission: "book_appointment", resolvedAs: "rebooked" },
   other_doctor: { way: "rebook", permission: "book_appointment", resolvedAs: "rebooked" },
   call_patient: { way: "call", permission: "book_appointment", resolvedAs: "called" },
-  reinstate: { way: "confirm", permission: "book_appointment", resolvedAs: "reinstated" },
+  reinstate: { way: "rebook", permission: "book_appointment", resolvedAs: "reinstated" },
   hand_back_cash: { way: "confirm", permission: "refund_fee", resolvedAs: "cash_handed_back" },
   transfer_refund: { way: "confirm", permission: "refund_fee", resolvedAs: "refund_transferred" },
   dismiss: { way: "confirm", permission: "book_appointment", resolvedAs: "dismissed" },
@@ -209,9 +209,9 @@ export function phoneOf(item: ConflictItem): string | null {
   return phone ? phone : null;
 }
 
-/** The `how` recorded for a rebooking. */
-export function rebookedHow(appointmentId: string): string {
-  return `rebooked:${appointmentId}`;
+/** The `how` recorded for a rebooking (or a reinstatement: the same slot booked again). */
+export function rebookedHow(appointmentId: string, fix: "next_free_slot" | "other_doctor" | "reinstate" = "next_free_slot"): string {
+  return `${fix === "reinstate" ? "reinstated" : "rebooked"}:${appointmentId}`;
 }
 
 /** A resolution's `how` in words. */
@@ -254,14 +254,21 @@ export type BookingPrefill = {
 /** How far next_free_slot looks ahead for the same doctor. */
 export const NEXT_FREE_SLOT_DAYS = 14;
 
-/** The booking dialog's prefill for a rebooking fix, or null when the conflict carries no booking. */
-export function bookingPrefill(item: ConflictItem, fix: "next_free_slot" | "other_doctor", timeZone: string): BookingPrefill | null {
+/**
+ * The booking dialog's prefill for a rebooking fix, or null when the conflict carries no booking. `reinstate` books
+ * the same doctor at the same time again (or that day's next free slot of the doctor).
+ */
+export function bookingPrefill(
+  item: ConflictItem,
+  fix: "next_free_slot" | "other_doctor" | "reinstate",
+  timeZone: string,
+): BookingPrefill | null {
   const b = item.booking;
   if (!b) return null;
   const start = new Date(b.start);
   if (Number.isNaN(start.getTime())) return null;
   const wall = wallClock(start, timeZone);
-  const sameDoctor = fix === "next_free_slot";
+  const sameDoctor = fix !== "other_doctor";
   return {
     patient: { id: b.patientId, name: item.ours?.patientName ?? "", phone: item.ours?.patientPhone ?? null },
     complaintId: b.complaintId,
@@ -270,7 +277,7 @@ export function bookingPrefill(item: ConflictItem, fix: "next_free_slot" | "othe
     otherThanDoctorId: sameDoctor ? null : b.doctorId,
     date: wall.date,
     fromMin: wall.minutes,
-    searchDays: sameDoctor ? NEXT_FREE_SLOT_DAYS : 0,
+    searchDays: fix === "next_free_slot" ? NEXT_FREE_SLOT_DAYS : 0,
     visitType: b.visitType,
     feeText: b.fee ? yuanText(b.fee.amount) : "0",
     payWith: b.fee?.paidWith ?? "",
