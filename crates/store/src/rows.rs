@@ -366,6 +366,71 @@ pub(crate) async fn apply_doc(conn: &mut Conn, kind: &str, id: &str, data: &Valu
     Ok(true)
 }
 
+/// Writes many pulled patients in four statements (a catch-up after days away is mostly
+/// patients): the rows, the names the appointments show, and the guardian links, as
+/// [`apply_doc`] writes one. A patient the desk has keeps its channel and consultant.
+pub(crate) async fn apply_patients(conn: &mut Conn, docs: &[&Value]) -> Result<(), StoreError> {
+    if docs.is_empty() {
+        return Ok(());
+    }
+    let mut rows = Vec::with_capacity(docs.len());
+    let mut links = Vec::new();
+    for data in docs {
+        let p: Patient = from(kind::PATIENT, data)?;
+        let id = id_str(p.id);
+        for (i, g) in p.guardian_ids.iter().enumerate() {
+            links.push(serde_json::json!([id, id_str(*g), i]));
+        }
+        rows.push(serde_json::json!([
+            id,
+            id_str(p.tenant_id),
+            p.name,
+            write::initials(&p.name),
+            write::tag(&p.sex),
+            p.birth_date.to_string(),
+            p.phone,
+            p.channel_code,
+            p.consultant_id.map(id_str)
+        ]));
+    }
+    let rows = Value::Array(rows).to_string();
+    sqlx::query(
+        "INSERT INTO patients (id, tenant_id, name, initials, sex, birth_date, phone, channel_code, consultant_id)
+         SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8
+         FROM json_each(?) WHERE true
+         ON CONFLICT(id) DO UPDATE SET name = excluded.name, initials = excluded.initials, sex = excluded.sex,
+           birth_date = excluded.birth_date, phone = excluded.phone",
+    )
+    .bind(&rows)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "UPDATE appointments SET patient_name = n.name
+         FROM (SELECT value ->> 0 AS id, value ->> 2 AS name FROM json_each(?)) AS n
+         WHERE appointments.patient_id = n.id AND appointments.patient_name <> n.name",
+    )
+    .bind(&rows)
+    .execute(&mut *conn)
+    .await?;
+    let links = Value::Array(links).to_string();
+    sqlx::query(
+        "DELETE FROM patient_guardians WHERE patient_id IN (SELECT value ->> 0 FROM json_each(?1))
+           AND NOT EXISTS (SELECT 1 FROM json_each(?2) l WHERE l.value ->> 0 = patient_guardians.patient_id AND l.value ->> 1 = patient_guardians.guardian_id)",
+    )
+    .bind(&rows)
+    .bind(&links)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT OR IGNORE INTO patient_guardians (patient_id, guardian_id, position)
+         SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?)",
+    )
+    .bind(&links)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 /// Removes a row a pending command created (undoing it). Kinds a command never creates are
 /// left alone.
 pub(crate) async fn delete_doc(conn: &mut Conn, kind: &str, id: &str) -> Result<(), StoreError> {

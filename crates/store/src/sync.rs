@@ -781,29 +781,39 @@ async fn apply_page(conn: &mut Conn, page: &PullResponse) -> Result<PullApplied,
     // The rows with local work on them (few): the server's row becomes their new base.
     let based: HashSet<(String, String)> =
         sqlx::query_as("SELECT kind, id FROM sync_base").fetch_all(&mut *tx).await?.into_iter().collect();
+    // Patients first, all at once (the appointments written after them read their names).
+    let patients: Vec<&serde_json::Value> = fresh.iter().filter(|c| c.kind == kind::PATIENT).map(|c| &c.data).collect();
+    rows::apply_patients(&mut tx, &patients).await?;
+    out.applied += patients.len();
     for c in &fresh {
         let (kind, id) = change_key(c);
-        if kind == kind::CONFLICT {
+        let written = if kind == kind::PATIENT {
+            true
+        } else if kind == kind::CONFLICT {
             let (new, released) = put_conflict(&mut tx, c).await?;
             out.conflicts_new += new as usize;
             out.applied += 1;
             appointments.extend(released);
+            false
         } else if rows::apply_doc(&mut tx, kind, id, &c.data).await? {
             out.applied += 1;
-            if based.contains(&(kind.to_string(), id.to_string())) {
-                sqlx::query("UPDATE sync_base SET data = ? WHERE kind = ? AND id = ?")
-                    .bind(c.data.to_string())
-                    .bind(kind)
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-            }
             if kind == kind::APPOINTMENT {
                 appointments.insert(id.to_string());
             }
+            true
         } else {
             tracing::debug!(kind, "a change of a kind this desk does not keep is skipped");
             out.skipped += 1;
+            false
+        };
+        if written && based.contains(&(kind.to_string(), id.to_string())) {
+            // The server's row is the new base of a row with local work on it.
+            sqlx::query("UPDATE sync_base SET data = ? WHERE kind = ? AND id = ?")
+                .bind(c.data.to_string())
+                .bind(kind)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
         }
     }
     // Where each row now stands, in one statement for the page.

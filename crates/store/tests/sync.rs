@@ -552,3 +552,40 @@ async fn a_snapshot_interrupted_after_page_k_resumes_at_page_k_plus_1_and_ends_e
 async fn meta_cursor(store: &LocalStore) -> Option<Cursor> {
     store.sync_meta().await.unwrap().cursor
 }
+
+/// A pulled patient (written in bulk with the rest of the page's patients) replaces the desk's
+/// row: the name on their appointments' cards follows, and the guardian links are the server's.
+#[tokio::test]
+async fn pulled_patients_rename_their_appointment_cards_and_replace_guardian_links() {
+    let d = desk().await;
+    let w = &d.chain.world;
+    let a = w.appointments.values().find(|a| a.store_id == d.device.store_id).unwrap();
+    let mut p = w.patients[&a.patient_id].clone();
+    p.name = "改名后".into();
+    p.phone = "13700000001".into();
+    let guardian = w.guardians.values().next().expect("a demo guardian").id;
+    p.guardian_ids = vec![guardian];
+    let mut other = w.patients.values().find(|o| o.id != p.id && !o.guardian_ids.is_empty()).expect("a patient with a guardian").clone();
+    other.guardian_ids.clear();
+    let changes =
+        vec![change(kind::PATIENT, p.id.to_string(), None, 10, &p), change(kind::PATIENT, other.id.to_string(), None, 10, &other)];
+    let applied = d.store.apply_pull(&page(changes)).await.unwrap();
+    assert_eq!(applied.applied, 2);
+    let (name, initials, phone): (String, String, String) = sqlx::query_as("SELECT name, initials, phone FROM patients WHERE id = ?")
+        .bind(p.id.to_string())
+        .fetch_one(d.store.pool())
+        .await
+        .unwrap();
+    assert_eq!((name.as_str(), initials.as_str(), phone.as_str()), ("改名后", "gmh", "13700000001"));
+    let stale: i64 =
+        scalar(&d.store, &format!("SELECT COUNT(*) FROM appointments WHERE patient_id = '{}' AND patient_name <> '改名后'", p.id)).await;
+    assert_eq!(stale, 0, "every card of the patient shows the new name");
+    let links: Vec<(String,)> = sqlx::query_as("SELECT guardian_id FROM patient_guardians WHERE patient_id = ?")
+        .bind(p.id.to_string())
+        .fetch_all(d.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(links, vec![(guardian.to_string(),)]);
+    let left: i64 = scalar(&d.store, &format!("SELECT COUNT(*) FROM patient_guardians WHERE patient_id = '{}'", other.id)).await;
+    assert_eq!(left, 0, "a guardian the server no longer links is unlinked");
+}
