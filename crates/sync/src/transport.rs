@@ -171,3 +171,28 @@ impl Transport for HttpTransport {
         self.call("/sync/v1/pull", &req).await
     }
 }
+
+#[cfg(all(test, feature = "tls"))]
+mod tls_tests {
+    use super::*;
+    use clinicdesk_domain::sync::Versions;
+
+    /// With the `tls` feature (the desk app's build) an https server address is accepted and a
+    /// request really opens a TLS connection: a plain-HTTP listener's answer is not valid TLS,
+    /// so the handshake fails and the desk reports the server unreachable.
+    #[tokio::test]
+    async fn https_addresses_are_spoken_to_over_tls() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            use tokio::io::AsyncWriteExt;
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let _ = socket.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}").await;
+            }
+        });
+        let t = HttpTransport::new(format!("https://127.0.0.1:{port}"), "token", Lang::En).expect("https is accepted");
+        let v = Versions { protocol: 1, schema: 1, app: "test".into() };
+        let err = t.push(PushRequest { versions: v, commands: Vec::new() }).await.expect_err("plain HTTP is not TLS");
+        assert!(matches!(err, TransportError::Offline { .. }), "{err:?}");
+    }
+}
