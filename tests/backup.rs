@@ -47,6 +47,8 @@ async fn restoring_a_backup_keeps_the_database_it_replaces() {
     assert!(kept.exists(), "the replaced database is kept beside it");
     let reopened = clinicdesk_store::open(&db, clinicdesk_store::OpenOptions::default()).await.unwrap();
     assert_eq!(appointments(&reopened).await, before);
+    assert!(backup::take_restore_marker(dir.path()), "the restore is noted for the desk's next start (sync renumbers)");
+    assert!(!backup::take_restore_marker(dir.path()), "once");
 
     let not_a_db = dir.path().join("notes.txt");
     std::fs::write(&not_a_db, "hello, this is not a database").unwrap();

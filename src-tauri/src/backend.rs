@@ -101,6 +101,10 @@ async fn open_desk(data_dir: &Path) -> Result<Ready, StoreError> {
         store.set_password(None, chain.staff_password).await?;
         tracing::info!(ms = started.elapsed().as_millis() as u64, "demo clinic loaded");
     }
+    if crate::backup::take_restore_marker(data_dir) {
+        // Put back from a backup: sync renumbers what the server numbered differently since.
+        store.note_restored_from_backup().await?;
+    }
     let device = match store.device().await? {
         Some(d) => d,
         None => {

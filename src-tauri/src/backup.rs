@@ -94,5 +94,16 @@ pub fn restore(db: &Path, backup: &Path, now: DateTime<Utc>) -> std::io::Result<
         }
     }
     std::fs::copy(backup, db)?;
+    // Noted in the database when it opens (`take_restore_marker`).
+    std::fs::write(marker(db), now.to_rfc3339())?;
     Ok(kept)
+}
+
+fn marker(db: &Path) -> PathBuf {
+    db.with_extension("sqlite3.restored")
+}
+
+/// True (once) when `restore` put a backup in place since the database last opened.
+pub fn take_restore_marker(data_dir: &Path) -> bool {
+    std::fs::remove_file(marker(&data_dir.join("desk.sqlite3"))).is_ok()
 }

@@ -48,6 +48,7 @@ const META_CURSOR: &str = "sync.cursor";
 const META_SNAPSHOT: &str = "sync.snapshot";
 const META_LAST_SYNC: &str = "sync.last_sync_at";
 const META_RESEND: &str = "sync.resend_from";
+const META_RESTORED: &str = "sync.restored_from_backup";
 
 /// The server_seq of a pulled row a snapshot under way has not brought again yet.
 const STALE: i64 = -1;
@@ -529,6 +530,82 @@ impl LocalStore {
     pub async fn set_resend_from(&self, device_seq: Option<i64>) -> Result<(), StoreError> {
         let mut conn = self.pool.acquire().await?;
         meta_set(&mut conn, META_RESEND, device_seq.map(|n| n.to_string()).as_deref()).await
+    }
+
+    /// Notes that this database was just put back from a backup (`clinicdesk --restore`): the
+    /// server may hold commands of this desk the backup lacks, so device numbers the desk hands
+    /// out next may already be taken there (see [`Self::renumber_pending_after`]).
+    pub async fn note_restored_from_backup(&self) -> Result<(), StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        meta_set(&mut conn, META_RESTORED, Some("1")).await
+    }
+
+    /// True from [`Self::note_restored_from_backup`] until a push went through.
+    pub async fn restored_from_backup(&self) -> Result<bool, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        Ok(meta_get(&mut conn, META_RESTORED).await?.is_some())
+    }
+
+    /// Ends the restored state once the server took this desk's commands again.
+    pub async fn clear_restored_from_backup(&self) -> Result<(), StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        meta_set(&mut conn, META_RESTORED, None).await
+    }
+
+    /// After a restore from a backup the server holds this desk's commands up to
+    /// `server_last`, some of which the backup lacks: the pending commands are moved to the
+    /// device numbers after it (in order, one transaction), with the serial their slips are
+    /// numbered from, so nothing is sent under a number the server gave another command. The
+    /// rows the server has come back with the next pull. Returns how many were moved.
+    pub async fn renumber_pending_after(&self, server_last: i64) -> Result<usize, StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let (first,): (Option<i64>,) =
+            sqlx::query_as("SELECT MIN(device_seq) FROM outbox WHERE status = 'pending'").fetch_one(&mut *tx).await?;
+        let Some(first) = first.filter(|f| *f <= server_last) else { return Ok(0) };
+        let shift = server_last - first + 1;
+        let later: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE device_seq >= ? AND status <> 'pending'")
+            .bind(first)
+            .fetch_one(&mut *tx)
+            .await?;
+        if later.0 > 0 {
+            return Err(corrupt("answered commands after the first pending one: not a restore from a backup"));
+        }
+        let device: Option<crate::Device> =
+            meta_get(&mut tx, "device").await?.map(|d| serde_json::from_str(&d)).transpose().map_err(corrupt)?;
+        // Through numbers far above any real one, so no two rows share a number on the way; the
+        // outbox_rows → outbox references are checked at commit.
+        const APART: i64 = 1 << 40;
+        sqlx::query("PRAGMA defer_foreign_keys = ON").execute(&mut *tx).await?;
+        for table in ["outbox", "outbox_rows"] {
+            sqlx::query(&format!("UPDATE {table} SET device_seq = device_seq + ? WHERE device_seq >= ?"))
+                .bind(shift + APART)
+                .bind(first)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(&format!("UPDATE {table} SET device_seq = device_seq - ? WHERE device_seq >= ?"))
+                .bind(APART)
+                .bind(APART)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let moved: Vec<(i64, Option<String>)> =
+            sqlx::query_as("SELECT device_seq, ctx FROM outbox WHERE device_seq >= ? ORDER BY device_seq")
+                .bind(first + shift)
+                .fetch_all(&mut *tx)
+                .await?;
+        for (seq, ctx) in &moved {
+            let (Some(ctx), Some(device)) = (ctx, &device) else { continue };
+            let mut ctx: Ctx = serde_json::from_str(ctx).map_err(corrupt)?;
+            ctx.serial = crate::exec::desk_ctx(device, &ctx.actor, ctx.now, ctx.mutation_id, *seq).serial;
+            sqlx::query("UPDATE outbox SET ctx = ? WHERE device_seq = ?")
+                .bind(serde_json::to_string(&ctx).expect("json"))
+                .bind(seq)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        tracing::warn!(moved = moved.len(), from = first, to = first + shift, "pending commands renumbered after a restore from a backup");
+        Ok(moved.len())
     }
 
     /// Records the server's answer to a push in one transaction: each command's status and

@@ -195,6 +195,7 @@ impl Round<'_> {
         let mut done = 0;
         let mut batch = MAX_PUSH;
         let mut asked = false;
+        let mut recovered = false;
         loop {
             let commands = self.store.pending_commands(batch).await?;
             if commands.is_empty() && asked {
@@ -209,6 +210,11 @@ impl Round<'_> {
                     self.report.server_time = Some(resp.server_time);
                     let rec = self.store.record_push(&resp).await?;
                     self.count(sent, &rec);
+                    if resp.results.iter().any(|r| !r.replayed && r.status != clinicdesk_domain::sync::PushStatus::Unknown) {
+                        // The server took a new command under the next free number: the numbers
+                        // after it are this desk's again (a restore from a backup is behind it).
+                        self.store.clear_restored_from_backup().await?;
+                    }
                     done += (rec.applied + rec.rejected) as i64;
                     on_progress(Progress { phase: Phase::Push, done, total });
                     if rec.unknown > 0 || resp.results.is_empty() {
@@ -219,11 +225,47 @@ impl Round<'_> {
                 }
                 Err(TransportError::Server { status: 413, .. }) if batch > 1 => batch = (batch / 2).max(1),
                 Err(TransportError::Server { code, .. }) if code == "body_too_large" && batch > 1 => batch = (batch / 2).max(1),
+                Err(TransportError::Protocol { code, .. })
+                    if code == "device_seq_reused" && !recovered && self.store.restored_from_backup().await? =>
+                {
+                    // This desk's database came back from a backup: the server holds commands of
+                    // it the backup lacks, under numbers the desk has handed out again.
+                    recovered = true;
+                    self.recover_restored_desk(transport).await?;
+                }
                 Err(TransportError::Protocol { code, .. }) if code == "device_seq_gap" && !self.resent => {
                     // The server misses commands it had acknowledged: it was restored from a backup.
                     let epoch = self.store.sync_meta().await?.epoch;
                     self.note_restore(epoch.as_deref()).await?;
                     self.resend(transport).await?;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// After the desk's own database was restored from a backup: its pending commands are sent
+    /// one at a time while the server knows them (their answers were lost with the newer
+    /// database); the first one whose number the server gave another command, and all after
+    /// it, move to the numbers after the server's last.
+    async fn recover_restored_desk(&mut self, transport: &impl Transport) -> Result<(), SyncError> {
+        loop {
+            let one = self.store.pending_commands(1).await?;
+            if one.is_empty() {
+                return Ok(());
+            }
+            match transport.push(PushRequest { versions: self.versions.clone(), commands: one }).await {
+                Ok(resp) => {
+                    let rec = self.store.record_push(&resp).await?;
+                    self.count(1, &rec);
+                    if rec.unknown > 0 || resp.results.is_empty() {
+                        return Ok(());
+                    }
+                }
+                Err(TransportError::Protocol { code, .. }) if code == "device_seq_reused" => {
+                    let last = transport.push(PushRequest { versions: self.versions.clone(), commands: Vec::new() }).await?.last_device_seq;
+                    self.store.renumber_pending_after(last).await?;
+                    return Ok(());
                 }
                 Err(e) => return Err(e.into()),
             }
