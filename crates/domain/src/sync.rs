@@ -203,7 +203,12 @@ pub struct ConflictRecord {
     pub name: String,
     pub args: serde_json::Value,
     pub code: String,
+    /// The rejection in the pushing desk's language.
     pub message: String,
+    /// The rejection in every language the product speaks, so each desk of the store shows it
+    /// in its own (None in records written before it existed: `message` is shown).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub messages: Option<Messages>,
     /// e.g. `{"taken_by": [appointment ids]}` for `slot_conflict`.
     #[serde(default)]
     pub detail: Option<serde_json::Value>,
@@ -214,6 +219,27 @@ pub struct ConflictRecord {
     /// Set once a desk resolved it (by whom, how, when).
     #[serde(default)]
     pub resolution: Option<ConflictResolution>,
+}
+
+/// One text in Simplified Chinese, Traditional Chinese and English.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Messages {
+    #[serde(rename = "zh-CN")]
+    pub zh_cn: String,
+    #[serde(rename = "zh-TW")]
+    pub zh_tw: String,
+    pub en: String,
+}
+
+impl Messages {
+    /// Each language's text from `text`.
+    pub fn all(text: impl Fn(crate::Lang) -> String) -> Messages {
+        Messages { zh_cn: text(crate::Lang::ZhCn), zh_tw: text(crate::Lang::ZhTw), en: text(crate::Lang::En) }
+    }
+
+    pub fn get(&self, lang: crate::Lang) -> &str {
+        lang.pick(&self.zh_cn, &self.zh_tw, &self.en)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1856,6 +1856,7 @@ fn conflict(h: &mut H, name: &str, store_id: Id) -> Id {
         args: json!({}),
         code: "slot_conflict".into(),
         message: "时段已被占用".into(),
+        messages: None,
         detail: None,
         created_at: h.now,
         rejected_at: h.now,

@@ -16,7 +16,7 @@ use clinicdesk_domain::commands::{handle, Command, Ctx};
 use clinicdesk_domain::fees::Origin;
 use clinicdesk_domain::model::*;
 use clinicdesk_domain::roles::Actor;
-use clinicdesk_domain::sync::ConflictRecord;
+use clinicdesk_domain::sync::{ConflictRecord, Messages};
 use clinicdesk_domain::world::{Change, Effects, World};
 use clinicdesk_domain::{DomainError, Lang};
 use serde::{Deserialize, Serialize};
@@ -400,6 +400,8 @@ pub(crate) async fn attempt(
     };
     // A desk's rejection belongs to its own store's inbox; anyone else's to the command's store.
     let conflict_store = device.store_id.or(store);
+    // Every desk of the store reads the rejection in its own language.
+    let mut messages = None;
     let (kind, code, message, detail, warnings) = match result {
         Ok(effects) => match write_effects(conn, device.tenant_id, seq, &world, &effects).await {
             Ok(()) => {
@@ -429,6 +431,7 @@ pub(crate) async fn attempt(
                 DomainError::SlotConflict { taken_by } => Some(serde_json::json!({ "taken_by": taken_by })),
                 _ => None,
             };
+            messages = Some(Messages::all(|l| e.message(l)));
             (OutcomeKind::Rejected, Some(e.code().to_string()), Some(e.message(lang)), detail, Vec::new())
         }
     };
@@ -464,6 +467,7 @@ pub(crate) async fn attempt(
             args: command.args(),
             code: code.clone().unwrap_or_default(),
             message: message.clone().unwrap_or_default(),
+            messages,
             detail: detail.clone(),
             created_at: sub.created_at.unwrap_or(now),
             rejected_at: now,

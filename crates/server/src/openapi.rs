@@ -263,6 +263,8 @@ fn sync_schemas() -> serde_json::Map<String, Value> {
             "id": { "type": "string", "format": "uuid", "description": "The rejected command's mutation id" }, "store_id": uuid,
             "device_id": { "type": "string" }, "actor_id": { "type": "string" },
             "name": { "type": "string" }, "args": { "type": "object" }, "code": { "type": "string" }, "message": { "type": "string" },
+            "messages": { "type": "object", "description": "The rejection in each language, for desks that speak another than the pushing desk's",
+                "properties": { "zh-CN": { "type": "string" }, "zh-TW": { "type": "string" }, "en": { "type": "string" } } },
             "detail": { "type": ["object", "null"], "description": "slot_conflict: {taken_by: [appointment ids]}" },
             "created_at": time, "rejected_at": time, "server_seq": { "type": "integer" },
             "resolution": { "type": ["object", "null"] } } }

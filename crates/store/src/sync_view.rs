@@ -345,7 +345,7 @@ impl LocalStore {
             store_id: id_str(c.store_id),
             command_name: c.name.clone(),
             code: c.code.clone(),
-            message: c.message.clone(),
+            message: c.messages.as_ref().map_or_else(|| c.message.clone(), |m| m.get(lang).to_string()),
             created_at: c.created_at.to_rfc3339(),
             rejected_at: c.rejected_at.to_rfc3339(),
             desk_label,

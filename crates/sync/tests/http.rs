@@ -890,6 +890,12 @@ async fn conflicts_offer_booking_the_slot_again_and_handing_back_cash(backend: B
         (b.patient_id.to_string().as_str(), b.doctor_id.to_string().as_str(), b.department_id.to_string().as_str())
     );
     assert_eq!(again.start.parse::<DateTime<Utc>>().unwrap(), b.start);
+    // The desk pushed in English; a desk that speaks Chinese reads the rejection in Chinese.
+    let han = |t: &str| t.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+    assert!(han(&refused.message), "{}", refused.message);
+    let in_english = front.store.conflict_items(clinic().id, Lang::En).await.unwrap();
+    let english = &in_english.iter().find(|i| i.id == refused.id).unwrap().message;
+    assert!(!han(english) && !english.is_empty(), "{english}");
 
     // A paid booking of this desk refused (the slot went to the other desk first).
     let mut paid = booking(slots[1], 3);
