@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
-use clinicdesk_domain::commands::{BookingCreate, Command};
+use clinicdesk_domain::commands::{BookingCreate, Command, WithReason};
 use clinicdesk_domain::model::{Id, Source};
 use clinicdesk_domain::slots;
 use clinicdesk_domain::Lang;
@@ -300,6 +300,67 @@ async fn bookings_made_offline_are_confirmed_when_the_server_is_back_and_a_lost_
     };
     let how = record.resolution.expect("the resolution reached the server").how;
     assert_eq!(how, format!("rebooked:{rebooked}"));
+
+    // 3. Offline once more: the patient arrives and is checked in here, while the other desk
+    //    cancels that appointment (the patient had phoned it) and reaches the server first.
+    server.down().await;
+    click(&client, &format!("[data-appointment-id='{rebooked}']")).await;
+    wait_for(&client, "[data-testid=panel]", Duration::from_secs(10)).await;
+    click(&client, "[data-testid=action-check_in]").await;
+    wait_text(&client, "[data-testid=panel-state]", |t| t.contains("已签到"), Duration::from_secs(10)).await;
+    click(&client, "[data-testid=panel] [data-testid=panel-close]").await;
+    let server = Server::up(server_dir.path(), port, None).await;
+    let v = clinicdesk_sync::versions(&b.store, "test").await.unwrap();
+    clinicdesk_sync::sync_once(&b.store, &transport, v.clone(), &mut |_| {}).await.unwrap();
+    let cancel = Command::Cancel(WithReason { appointment_id: rebooked.parse().unwrap(), reason: "患者来电取消".into() });
+    b.store.execute(&b.device, &b.actor, &cancel, Utc::now()).await.unwrap();
+    let report = clinicdesk_sync::sync_once(&b.store, &transport, v, &mut |_| {}).await.unwrap();
+    assert_eq!((report.applied, report.rejected), (1, 0), "{report:?}");
+
+    // This desk's check-in is refused; the conflict offers booking the same doctor again that
+    // day, prefilled, and booking it resolves the conflict.
+    sync_now(&client).await;
+    wait_state(&client, "online", Duration::from_secs(60)).await;
+    click(&client, "[data-testid=sync-tab-conflicts]").await;
+    wait_for(&client, "[data-testid=fix-reinstate]", Duration::from_secs(30)).await;
+    shoot(&client, "sync-conflict-reinstate", 1024, 768).await;
+    click(&client, "[data-testid=fix-reinstate]").await;
+    wait_for(&client, "[data-testid=booking]", Duration::from_secs(10)).await;
+    wait_text(&client, "[data-testid=patient-chosen]", |t| t.contains(&second.name), Duration::from_secs(10)).await;
+    click(&client, "[data-testid=booking-submit]").await;
+    let started = std::time::Instant::now();
+    let (again, again_doctor, again_start, how) = loop {
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite:{}?mode=ro", desk_db(data.path()).display())).await.unwrap();
+        let row: Option<(String,)> = sqlx::query_as(
+            "SELECT json_extract(data, '$.resolution.how') FROM conflicts WHERE json_extract(data, '$.name') = 'appointment.check_in@1'",
+        )
+        .fetch_optional(&pool)
+        .await
+        .unwrap()
+        .filter(|r: &(Option<String>,)| r.0.is_some())
+        .map(|r| (r.0.unwrap(),));
+        if let Some((how,)) = row {
+            let (again, _) = newest_appointment(data.path(), second.id).await;
+            let (doctor, start): (String, i64) =
+                sqlx::query_as("SELECT doctor_id, start_ts FROM appointments WHERE id = ?").bind(&again).fetch_one(&pool).await.unwrap();
+            pool.close().await;
+            break (again, doctor, start, how);
+        }
+        pool.close().await;
+        assert!(started.elapsed() < Duration::from_secs(30), "the reinstate fix did not resolve the conflict");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    assert_eq!(how, format!("reinstated:{again}"));
+    assert_ne!(again, rebooked);
+    let (old_doctor, old_start): (String, i64) = {
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite:{}?mode=ro", desk_db(data.path()).display())).await.unwrap();
+        let row =
+            sqlx::query_as("SELECT doctor_id, start_ts FROM appointments WHERE id = ?").bind(&rebooked).fetch_one(&pool).await.unwrap();
+        pool.close().await;
+        row
+    };
+    assert_eq!(again_doctor, old_doctor, "the same doctor");
+    assert!(again_start >= old_start && again_start - old_start < 24 * 3600, "from the same time on, that day");
     client.close().await.unwrap();
     server.down().await;
 }

@@ -242,7 +242,7 @@ describe("the conflict inbox", () => {
     ]);
     expect(rebookedHow("appt-9", "reinstate")).toBe("reinstated:appt-9");
     expect(rebookedHow("appt-9", "other_doctor")).toBe("rebooked:appt-9");
-    expect(text(resolvedLabel("reinstated:appt-9"), "en")).toBe("Booked the same slot again");
+    expect(text(resolvedLabel("reinstated:appt-9"), "en")).toBe("Booked the same doctor again");
   });
 
   test("yuan text, the first slot from a time, and resolutions in words", () => {
