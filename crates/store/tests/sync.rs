@@ -591,3 +591,60 @@ async fn pulled_patients_rename_their_appointment_cards_and_replace_guardian_lin
     let left: i64 = scalar(&d.store, &format!("SELECT COUNT(*) FROM patient_guardians WHERE patient_id = '{}'", other.id)).await;
     assert_eq!(left, 0, "a guardian the server no longer links is unlinked");
 }
+
+/// A cancel refused with `refund_first` for a fee the patient paid online (only the server
+/// may refund it): the conflict offers to transfer the refund to the server, naming the fee;
+/// once the server was asked (or for a fee paid at a desk) it is not offered.
+#[tokio::test]
+async fn a_cancel_refused_for_an_online_paid_fee_offers_transferring_the_refund_to_the_server() {
+    let d = desk().await;
+    let w = &d.chain.world;
+    let online = w
+        .fees
+        .values()
+        .find(|f| {
+            f.store_id == d.device.store_id
+                && f.status == ChargeStatus::Charged
+                && f.method.is_some_and(|m| m.is_online())
+                && f.refund_requested_at.is_none()
+                && !w.refunds.values().any(|r| r.fee_id == f.id)
+        })
+        .expect("a charged online fee in the demo store")
+        .clone();
+    let conflict = |id: Uuid, fee: &Fee, seq: i64| ConflictRecord {
+        id,
+        store_id: d.device.store_id,
+        device_id: "other-desk".into(),
+        actor_id: "someone".into(),
+        name: "appointment.cancel@1".into(),
+        args: serde_json::json!({ "appointment_id": fee.appointment_id, "reason": "患者来电取消" }),
+        code: "refund_first".into(),
+        message: "请先退费".into(),
+        messages: None,
+        detail: None,
+        created_at: now(),
+        rejected_at: now(),
+        server_seq: seq,
+        resolution: None,
+    };
+    let first = conflict(Uuid::now_v7(), &online, 40);
+    d.store.apply_pull(&page(vec![change(kind::CONFLICT, first.id.to_string(), Some(d.device.store_id), 40, &first)])).await.unwrap();
+    let items = d.store.conflict_items(d.device.store_id, clinicdesk_domain::Lang::ZhCn).await.unwrap();
+    let item = items.iter().find(|i| i.id == first.id.to_string()).unwrap();
+    assert!(item.fixes.contains(&"transfer_refund".to_string()), "{:?}", item.fixes);
+    assert_eq!(item.refund_fee_id.as_deref(), Some(online.id.to_string().as_str()));
+
+    // A fee paid at a desk is this store's to refund: no transfer.
+    let at_desk = w
+        .fees
+        .values()
+        .find(|f| f.store_id == d.device.store_id && f.status == ChargeStatus::Charged && f.method.is_some_and(|m| !m.is_online()))
+        .expect("a fee paid at the desk")
+        .clone();
+    let second = conflict(Uuid::now_v7(), &at_desk, 41);
+    d.store.apply_pull(&page(vec![change(kind::CONFLICT, second.id.to_string(), Some(d.device.store_id), 41, &second)])).await.unwrap();
+    let items = d.store.conflict_items(d.device.store_id, clinicdesk_domain::Lang::ZhCn).await.unwrap();
+    let item = items.iter().find(|i| i.id == second.id.to_string()).unwrap();
+    assert!(!item.fixes.contains(&"transfer_refund".to_string()), "{:?}", item.fixes);
+    assert_eq!(item.refund_fee_id, None);
+}
