@@ -695,6 +695,26 @@ impl Sim {
 
     /// A slot to book in the store: most bookings go to a few hot slots (the first free
     /// slots of the next day), the rest anywhere in the coming week.
+    /// A booking of `slot` (desk or patient app), remembered for the invariants.
+    fn booking(&mut self, slot: SlotKey, appointment_id: Id, patient_id: Id, source: Source, fee: Option<NewFee>) -> Command {
+        let (store_id, department_id, doctor_id, start, end) = slot;
+        self.booked.insert(appointment_id);
+        self.doctors.insert(doctor_id);
+        Command::BookingCreate(BookingCreate {
+            appointment_id,
+            store_id,
+            doctor_id,
+            department_id,
+            patient_id,
+            complaint_id: None,
+            start,
+            end,
+            visit_type: None,
+            source,
+            fee,
+        })
+    }
+
     fn pick_slot(&mut self, store_id: Id) -> Option<SlotKey> {
         let day = (self.now() + Duration::hours(8)).date_naive();
         if self.rng.gen_bool(0.7) {
@@ -728,7 +748,7 @@ impl Sim {
         let roll = self.rng.gen_range(0..100);
         let command = match roll {
             0..=39 => {
-                let Some((store_id, dep, doctor, start, end)) = self.pick_slot(store_id) else { return Ok(()) };
+                let Some(slot) = self.pick_slot(store_id) else { return Ok(()) };
                 let appointment_id = new_id(&mut self.rng);
                 let patient_id = self.patients[self.rng.gen_range(0..self.patients.len())];
                 let fee = match self.rng.gen_range(0..10) {
@@ -736,21 +756,7 @@ impl Sim {
                     4..=5 => Some(NewFee { fee_id: new_id(&mut self.rng), amount: 3_000, paid_with: Some(PayMethod::Cash) }),
                     _ => None,
                 };
-                self.booked.insert(appointment_id);
-                self.doctors.insert(doctor);
-                Command::BookingCreate(BookingCreate {
-                    appointment_id,
-                    store_id,
-                    doctor_id: doctor,
-                    department_id: dep,
-                    patient_id,
-                    complaint_id: None,
-                    start,
-                    end,
-                    visit_type: None,
-                    source: Source::Desk,
-                    fee,
-                })
+                self.booking(slot, appointment_id, patient_id, Source::Desk, fee)
             }
             40..=51 => {
                 let sql = "SELECT id FROM appointments WHERE store_id = ? AND state = 'confirmed' AND start_ts BETWEEN ? AND ? ORDER BY id";
@@ -853,7 +859,7 @@ impl Sim {
             } else {
                 self.stores[self.rng.gen_range(0..self.stores.len())]
             };
-            let Some((store_id, dep, doctor, start, end)) = self.pick_slot(store_id) else { return Ok(()) };
+            let Some(slot) = self.pick_slot(store_id) else { return Ok(()) };
             let appointment_id = new_id(&mut self.rng);
             let patient_id = self.patients[self.rng.gen_range(0..self.patients.len())];
             let fee = self.rng.gen_bool(0.6).then(|| NewFee {
@@ -861,22 +867,7 @@ impl Sim {
                 amount: 3_000,
                 paid_with: Some(PayMethod::WechatApp),
             });
-            self.booked.insert(appointment_id);
-            self.doctors.insert(doctor);
-            let command = Command::BookingCreate(BookingCreate {
-                appointment_id,
-                store_id,
-                doctor_id: doctor,
-                department_id: dep,
-                patient_id,
-                complaint_id: None,
-                start,
-                end,
-                visit_type: None,
-                source: Source::PatientApp,
-                fee,
-            });
-            (command, patient_id)
+            (self.booking(slot, appointment_id, patient_id, Source::PatientApp, fee), patient_id)
         };
         let who = Principal {
             tenant_id: w.stores[&self.stores[0]].tenant_id,
