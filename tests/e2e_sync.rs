@@ -12,11 +12,12 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
-use clinicdesk_domain::commands::{BookingCreate, Command, WithReason};
-use clinicdesk_domain::model::{Id, Source};
+use clinicdesk_domain::commands::{BookingCreate, Command, RefundArgs, WithReason};
+use clinicdesk_domain::model::{AppointmentState, ChargeStatus, Id, RefundAuthority, Source};
 use clinicdesk_domain::slots;
 use clinicdesk_domain::Lang;
 use clinicdesk_server::{App, Config};
+use clinicdesk_store::detail::RefundOption;
 use common::{click, demo_desk, free_port, shoot, sign_in, start, wait_for, wait_text};
 use fantoccini::{Client, Locator};
 use uuid::Uuid;
@@ -199,6 +200,13 @@ async fn bookings_made_offline_are_confirmed_when_the_server_is_back_and_a_lost_
     click(&client, "[data-testid=server-connect]").await;
     wait_state(&client, "online", Duration::from_secs(60)).await;
     close_panel(&client).await;
+    // Another desk of the store signs in too (second: the demo's old cash fees are this desk's).
+    let other_dir = tempfile::tempdir().unwrap();
+    let b = demo_desk(other_dir.path(), "BJ01", "front.bj01").await;
+    let url = format!("http://127.0.0.1:{port}");
+    let reg =
+        clinicdesk_sync::sign_in(&url, "front.bj01", "demo1234", b.store_id, b.device.device_id, "前台二号机", Lang::ZhCn).await.unwrap();
+    let transport = clinicdesk_sync::HttpTransport::new(&url, &reg.token, Lang::ZhCn).unwrap();
 
     // 1. The server goes down; reception books; the booking waits, marked pending.
     server.down().await;
@@ -230,8 +238,6 @@ async fn bookings_made_offline_are_confirmed_when_the_server_is_back_and_a_lost_
         .find(|s| s.doctor_id == doctor2 && s.date == today && s.store_id == desk.store_id)
         .unwrap()
         .slot_minutes;
-    let other_dir = tempfile::tempdir().unwrap();
-    let b = demo_desk(other_dir.path(), "BJ01", "front.bj01").await;
     let theirs = BookingCreate {
         appointment_id: Uuid::now_v7(),
         store_id: b.store_id,
@@ -254,10 +260,6 @@ async fn bookings_made_offline_are_confirmed_when_the_server_is_back_and_a_lost_
 
     // The other desk reaches the server first and wins the slot.
     let server = Server::up(server_dir.path(), port, None).await;
-    let url = format!("http://127.0.0.1:{port}");
-    let reg =
-        clinicdesk_sync::sign_in(&url, "front.bj01", "demo1234", b.store_id, b.device.device_id, "前台二号机", Lang::ZhCn).await.unwrap();
-    let transport = clinicdesk_sync::HttpTransport::new(&url, &reg.token, Lang::ZhCn).unwrap();
     let v = clinicdesk_sync::versions(&b.store, "test").await.unwrap();
     let report = clinicdesk_sync::sync_once(&b.store, &transport, v, &mut |_| {}).await.unwrap();
     assert_eq!((report.applied, report.rejected), (1, 0), "{report:?}");
@@ -361,6 +363,71 @@ async fn bookings_made_offline_are_confirmed_when_the_server_is_back_and_a_lost_
     };
     assert_eq!(again_doctor, old_doctor, "the same doctor");
     assert!(again_start >= old_start && again_start - old_start < 24 * 3600, "from the same time on, that day");
+
+    // 4. A cash fee the demo clinic took before desks were recorded: the server gave it to this
+    //    desk, the first of the store to sign in. The other desk will not hand that cash back;
+    //    this one does, in the window, and the server holds the one refund.
+    let w = &desk.chain.world;
+    // The board draws the columns near the viewport: take the one furthest left.
+    let order = w.doctor_orders.get(&desk.store_id).map(|o| o.doctor_ids.clone()).unwrap_or_default();
+    let column = |doctor: Id| order.iter().position(|d| *d == doctor).unwrap_or(order.len());
+    let legacy = w
+        .appointments
+        .values()
+        .filter(|a| a.store_id == desk.store_id && slots::local_date(tz, a.start) == today)
+        .filter(|a| matches!(a.state, AppointmentState::Pending | AppointmentState::Confirmed | AppointmentState::CheckedIn))
+        .filter_map(|a| w.fees.get(&a.fee_id?).map(|f| (column(a.doctor_id), a.start, f)))
+        .filter(|(_, _, f)| {
+            f.status == ChargeStatus::Charged
+                && f.authority == Some(RefundAuthority::Desk { store_id: desk.store_id })
+                && f.collected_by.is_none()
+                && w.refund_of(f.id).is_none()
+        })
+        .min_by_key(|(col, start, _)| (*col, *start))
+        .map(|(_, _, f)| f)
+        .expect("a demo appointment today paid in cash before desks were recorded");
+    let other_view = b.store.appointment_detail(legacy.appointment_id, &b.actor, Utc::now()).await.unwrap();
+    assert_eq!(other_view.fee.unwrap().refund_option, RefundOption::OtherDesk, "the other desk sends the patient to this one");
+    let refused = b
+        .store
+        .execute(
+            &b.device,
+            &b.actor,
+            &Command::RefundCash(RefundArgs { refund_id: Uuid::now_v7(), fee_id: legacy.id, reason: "退费".into() }),
+            Utc::now(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), "refund_at_collecting_desk");
+    close_panel(&client).await;
+    client.set_window_size(1920, 1080).await.unwrap();
+    click(&client, &format!("[data-appointment-id='{}']", legacy.appointment_id)).await;
+    wait_for(&client, "[data-testid=panel]", Duration::from_secs(10)).await;
+    click(&client, "[data-testid=action-refund]").await;
+    wait_for(&client, "[data-testid=confirm-ok]", Duration::from_secs(10)).await;
+    if let Ok(reason) = client.find(Locator::Css("[data-testid=confirm-reason]")).await {
+        reason.send_keys("患者要求退费").await.unwrap();
+    }
+    click(&client, "[data-testid=confirm-ok]").await;
+    wait_text(&client, "[data-testid=refund-slip]", |t| t.contains("TK-"), Duration::from_secs(10)).await;
+    if let Ok(done) = client.find(Locator::Css("[data-testid=refund-done]")).await {
+        done.click().await.unwrap();
+    }
+    click(&client, "[data-testid=panel] [data-testid=panel-close]").await;
+    sync_now(&client).await;
+    wait_state(&client, "online", Duration::from_secs(60)).await;
+    let refunded: clinicdesk_domain::model::Fee = {
+        let mut conn = server.app.db().pool().acquire().await.unwrap();
+        let tenant = *desk.chain.world.tenants.keys().next().unwrap();
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM refunds_live WHERE fee_id = $1")
+            .bind(legacy.id.to_string())
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        assert_eq!(n, 1, "the server holds the refund");
+        clinicdesk_server::docs::get(&mut conn, tenant, "fee", &legacy.id.to_string()).await.unwrap().unwrap()
+    };
+    assert!(refunded.collected_by.is_some());
     client.close().await.unwrap();
     server.down().await;
 }

@@ -139,6 +139,19 @@ pub struct FeeRef {
     pub fee_id: Id,
 }
 
+/// The server gives a store's desk-paid fees that name no collecting desk (paid before
+/// that rule, e.g. the demo clinic's) to one desk of the store: the first that signs in
+/// there. Only that desk may then hand the cash back, so two desks offline from each other
+/// cannot both refund such a fee. The server's own command (`Actor::System`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeeAssignRefundDesk {
+    pub store_id: Id,
+    /// The desk's device code (`D` + 6 hex digits).
+    pub device_code: String,
+    pub fee_ids: Vec<Id>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RefundArgs {
@@ -256,6 +269,8 @@ pub enum Command {
     RefundOnline(RefundArgs),
     #[serde(rename = "fee.refund_manual@1")]
     RefundManual(RefundArgs),
+    #[serde(rename = "fee.assign_refund_desk@1")]
+    FeeAssignRefundDesk(FeeAssignRefundDesk),
     #[serde(rename = "store.set_doctor_order@1")]
     SetDoctorOrder(SetDoctorOrder),
     #[serde(rename = "store.set_doctor_hidden@1")]
@@ -292,6 +307,7 @@ pub const KNOWN_COMMANDS: &[&str] = &[
     "fee.request_refund@1",
     "fee.refund_online@1",
     "fee.refund_manual@1",
+    "fee.assign_refund_desk@1",
     "store.set_doctor_order@1",
     "store.set_doctor_hidden@1",
     "store.update_settings@1",
@@ -322,6 +338,7 @@ impl Command {
             Command::RequestRefund(_) => "fee.request_refund@1",
             Command::RefundOnline(_) => "fee.refund_online@1",
             Command::RefundManual(_) => "fee.refund_manual@1",
+            Command::FeeAssignRefundDesk(_) => "fee.assign_refund_desk@1",
             Command::SetDoctorOrder(_) => "store.set_doctor_order@1",
             Command::SetDoctorHidden(_) => "store.set_doctor_hidden@1",
             Command::UpdateSettings(_) => "store.update_settings@1",
@@ -371,6 +388,7 @@ pub fn handle(world: &World, ctx: &Ctx, command: &Command) -> Result<Effects, Do
         Command::RefundOnline(c) => refund(world, &mut fx, c, RefundKind::Provider)?,
         Command::RefundManual(c) => refund(world, &mut fx, c, RefundKind::Manual)?,
         Command::RequestRefund(c) => request_refund(world, &mut fx, c)?,
+        Command::FeeAssignRefundDesk(c) => fee_assign_refund_desk(world, &mut fx, c)?,
         Command::SetDoctorOrder(c) => set_doctor_order(world, &mut fx, c)?,
         Command::SetDoctorHidden(c) => set_doctor_hidden(world, &mut fx, c)?,
         Command::UpdateSettings(c) => update_settings(world, &mut fx, c)?,
@@ -941,6 +959,37 @@ fn request_refund(world: &World, fx: &mut Fx, c: &FeeRef) -> Result<(), DomainEr
     f.refund_requested_at = Some(fx.ctx.now);
     fx.history(fee.appointment_id, "refund_requested", None, None, None, serde_json::Value::Null);
     fx.put(Change::Fee(f));
+    Ok(())
+}
+
+/// Names the collecting desk of the listed fees that have none and could still be handed
+/// back: desk-paid in `store_id`, charged, not refunded. Other fees are left as they are
+/// (a fee refunded or assigned meanwhile keeps its state), so the command can be repeated.
+fn fee_assign_refund_desk(world: &World, fx: &mut Fx, c: &FeeAssignRefundDesk) -> Result<(), DomainError> {
+    match (&fx.ctx.actor, &fx.ctx.origin) {
+        (Actor::System, Origin::Server) => {}
+        (Actor::Staff { role, .. }, _) => return Err(DomainError::Forbidden { role: Some(*role), permission: Permission::RefundFee }),
+        _ => return Err(DomainError::Forbidden { role: None, permission: Permission::RefundFee }),
+    }
+    world.store(c.store_id)?;
+    let code = c.device_code.trim();
+    if code.is_empty() || code.chars().count() > 16 {
+        return Err(DomainError::InvalidPayload { detail: "device_code: 1–16 characters".into() });
+    }
+    for id in &c.fee_ids {
+        let fee = world.fee(*id)?;
+        let legacy = fee.store_id == c.store_id
+            && fee.authority == Some(RefundAuthority::Desk { store_id: c.store_id })
+            && fee.status == ChargeStatus::Charged
+            && fee.collected_by.is_none()
+            && world.refund_of(fee.id).is_none();
+        if legacy {
+            let mut f = fee.clone();
+            f.collected_by = Some(code.to_string());
+            fx.history(fee.appointment_id, "refund_desk_assigned", None, None, None, serde_json::json!({ "desk": code }));
+            fx.put(Change::Fee(f));
+        }
+    }
     Ok(())
 }
 

@@ -9,9 +9,9 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use clinicdesk_domain::booking::store_doctors;
 use clinicdesk_domain::commands::{
-    self, AppointmentRef, BookingCreate, Command, ConflictResolve, Ctx, EyeExamAmend, EyeExamRecord, FeeCharge, FeeRef, NewFee,
-    NewGuardian, PatientCreate, RecallRecordOutcome, RefundArgs, RequestCreate, RequestRef, RequestReject, Reschedule, SetDoctorHidden,
-    SetDoctorOrder, UpdateSettings, WithReason, KNOWN_COMMANDS,
+    self, AppointmentRef, BookingCreate, Command, ConflictResolve, Ctx, EyeExamAmend, EyeExamRecord, FeeAssignRefundDesk, FeeCharge,
+    FeeRef, NewFee, NewGuardian, PatientCreate, RecallRecordOutcome, RefundArgs, RequestCreate, RequestRef, RequestReject, Reschedule,
+    SetDoctorHidden, SetDoctorOrder, UpdateSettings, WithReason, KNOWN_COMMANDS,
 };
 use clinicdesk_domain::eye::{Correction, CorrectionKind, Eye, EyeExam, EyeReading};
 use clinicdesk_domain::fees::Origin;
@@ -1704,6 +1704,7 @@ fn one_of_each_command() -> Vec<Command> {
         Command::FeeCharge(FeeCharge { fee_id: fee, method: PayMethod::Points }),
         Command::RefundCash(refund.clone()),
         Command::RequestRefund(FeeRef { fee_id: fee }),
+        Command::FeeAssignRefundDesk(FeeAssignRefundDesk { store_id: STORE_A, device_code: "D1A2B3C".into(), fee_ids: vec![fee] }),
         Command::RefundOnline(refund.clone()),
         Command::RefundManual(refund),
         set_order(STORE_A, &[DR_LI, DR_WANG]),
@@ -1887,6 +1888,37 @@ fn a_sync_conflict_is_resolved_once_by_its_store_and_a_refund_conflict_only_by_a
     assert_eq!(h.err(&reception_a(), resolve(refund, "dismissed")), "forbidden", "money conflicts are the manager's");
     h.ok(&manager_a(), resolve(refund, "cash_handed_back"));
     assert_eq!(h.err(&manager_a(), resolve(unused_id(), "dismissed")), "not_found");
+}
+
+#[test]
+fn a_desk_fee_paid_before_desks_were_recorded_is_given_by_the_server_to_one_desk_and_refunded_only_there() {
+    let mut h = H::new();
+    let (_, legacy) = book_paid(&mut h, PayMethod::Cash, at(9, 0));
+    let (_, refunded) = book_paid(&mut h, PayMethod::Cash, at(10, 0));
+    let (_, online) = book_paid(&mut h, PayMethod::WechatApp, at(11, 0));
+    for f in [legacy, refunded] {
+        h.world.fees.get_mut(&f).unwrap().collected_by = None; // paid before the rule
+    }
+    let args = h.refund_args(refunded);
+    h.ok(&reception_a(), Command::RefundCash(args));
+    let assign = |code: &str| {
+        Command::FeeAssignRefundDesk(FeeAssignRefundDesk {
+            store_id: STORE_A,
+            device_code: code.into(),
+            fee_ids: vec![legacy, refunded, online],
+        })
+    };
+    assert_eq!(h.err(&manager_a(), assign("D2")), "forbidden", "only the server gives fees to a desk");
+    assert_eq!(h.err(&system(), assign(" ")), "invalid_payload", "a desk is named");
+    let fx = h.ok(&system(), assign("D2"));
+    assert_eq!(fx.changes.len(), 1, "only the legacy fee that can still be handed back changes: {fx:?}");
+    assert_eq!(h.fee(legacy).collected_by.as_deref(), Some("D2"));
+    assert_eq!(h.fee(online).collected_by, None, "an online fee stays the server's");
+    assert!(h.ok(&system(), assign("D3")).changes.is_empty(), "a fee given to a desk stays with it");
+    let args = h.refund_args(legacy);
+    assert_eq!(h.err(&reception_a(), Command::RefundCash(args)), "refund_at_collecting_desk", "desk D1 of the same store");
+    let args = h.refund_args(legacy);
+    h.ok(&manager_a(), Command::RefundCash(args));
 }
 
 #[test]

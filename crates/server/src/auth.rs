@@ -200,7 +200,9 @@ pub async fn sign_in(db: &Db, auth: &Auth, req: SignInRequest, now: DateTime<Utc
             device_id
         }
     };
+    drop(conn);
     tracing::info!(target: "clinicdesk_server::auth", device = %device_id, store = %req.store_id, role = staff.role.as_str(), "device signed in");
+    assign_legacy_fees(db, tenant_id, req.store_id, device_id, now).await?;
     Ok(SignedIn {
         device_id,
         token,
@@ -209,6 +211,58 @@ pub async fn sign_in(db: &Db, auth: &Auth, req: SignInRequest, now: DateTime<Utc
         staff: StaffInfo { id: staff.id, name: staff.name.clone(), role: staff.role },
         expires_at,
     })
+}
+
+/// Gives the store's desk-paid fees that name no collecting desk (paid before that rule:
+/// the demo clinic's, a chain's history) to the desk signing in, through the server's
+/// `fee.assign_refund_desk@1`. The first desk to sign in for a store takes them all; after
+/// that none are left, so later sign-ins find nothing to do. A desk pulls its store only
+/// after signing in, so every desk of the store sees who may hand the cash back.
+async fn assign_legacy_fees(db: &Db, tenant: Id, store_id: Id, device_id: Id, now: DateTime<Utc>) -> Result<(), ServerError> {
+    use clinicdesk_domain::commands::{Command, FeeAssignRefundDesk};
+    use clinicdesk_domain::model::{ChargeStatus, Fee, RefundAuthority};
+    let rows: Vec<(String,)> = sqlx::query_as(
+        r#"SELECT e.data FROM entities e WHERE e.kind = $1 AND e.store_id = $2 AND e.tenant_id = $3
+         AND e.data LIKE '%"kind":"desk"%' AND e.data NOT LIKE '%"collected_by"%'
+         AND NOT EXISTS (SELECT 1 FROM refunds_live r WHERE r.fee_id = e.id AND r.tenant_id = $3)"#,
+    )
+    .bind(kind::FEE)
+    .bind(id_str(store_id))
+    .bind(id_str(tenant))
+    .fetch_all(db.pool())
+    .await?;
+    let mut fee_ids = Vec::new();
+    for (data,) in &rows {
+        let fee: Fee = docs::parse(data)?;
+        if fee.status == ChargeStatus::Charged && fee.authority == Some(RefundAuthority::Desk { store_id }) && fee.collected_by.is_none() {
+            fee_ids.push(fee.id);
+        }
+    }
+    if fee_ids.is_empty() {
+        return Ok(());
+    }
+    let count = fee_ids.len();
+    let device_code = crate::apply::DeskOrigin::device_code(device_id);
+    let system = crate::apply::Principal {
+        tenant_id: tenant,
+        device_id: "server".into(),
+        store_id: Some(store_id),
+        actor: Actor::System,
+        actor_id: "system".into(),
+        desk: None,
+    };
+    // A command per 500 fees keeps each one (and its history lines) small.
+    for chunk in fee_ids.chunks(500) {
+        let command =
+            Command::FeeAssignRefundDesk(FeeAssignRefundDesk { store_id, device_code: device_code.clone(), fee_ids: chunk.to_vec() });
+        let sub = crate::apply::Submission::live(command, uuid::Uuid::now_v7(), None);
+        let outcome = crate::apply::apply_as(db, &system, &sub, clinicdesk_domain::Lang::ZhCn, now).await?;
+        if outcome.outcome == crate::apply::OutcomeKind::Rejected {
+            return Err(ServerError::Corrupt(format!("assigning legacy fees was refused: {}", outcome.code.unwrap_or_default())));
+        }
+    }
+    tracing::info!(target: "clinicdesk_server::auth", device = %device_id, store = %store_id, fees = count, "legacy desk fees assigned to this desk");
+    Ok(())
 }
 
 /// id, tenant_id, store_id, staff_id, name, expires_at, revoked_at

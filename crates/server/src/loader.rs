@@ -240,6 +240,39 @@ impl<'c> Loader<'c> {
         Ok(Some(fee))
     }
 
+    /// The listed fees of one store with their live refunds, in two queries (a store's
+    /// whole fee list when the server assigns its legacy fees to a desk).
+    pub async fn store_fees(&mut self, store_id: Id, fee_ids: &[Id]) -> Result<(), ServerError> {
+        let wanted: BTreeSet<String> = fee_ids.iter().map(|f| id_str(*f)).collect();
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT id, data FROM entities WHERE kind = $1 AND store_id = $2 AND tenant_id = $3")
+                .bind(kind::FEE)
+                .bind(id_str(store_id))
+                .bind(id_str(self.tenant))
+                .fetch_all(&mut *self.conn)
+                .await?;
+        for (id, data) in rows.iter().filter(|(id, _)| wanted.contains(id)) {
+            let fee: Fee = docs::parse(data).map_err(|e| ServerError::Corrupt(format!("fee {id}: {e}")))?;
+            self.world.fees.insert(fee.id, fee);
+        }
+        let refunds: Vec<(String,)> = sqlx::query_as(
+            "SELECT e.data FROM refunds_live r JOIN entities e ON e.kind = $1 AND e.id = r.refund_id
+             WHERE r.tenant_id = $2 AND e.tenant_id = $2 AND e.store_id = $3",
+        )
+        .bind(kind::REFUND)
+        .bind(id_str(self.tenant))
+        .bind(id_str(store_id))
+        .fetch_all(&mut *self.conn)
+        .await?;
+        for (d,) in refunds {
+            let r: Refund = docs::parse(&d)?;
+            if self.world.fees.contains_key(&r.fee_id) {
+                self.world.refunds.insert(r.id, r);
+            }
+        }
+        Ok(())
+    }
+
     pub async fn request(&mut self, request_id: Id) -> Result<(), ServerError> {
         if let Some(r) = self.get::<CancellationRequest>(kind::REQUEST, request_id).await? {
             self.appointment(r.appointment_id).await?;
@@ -340,6 +373,10 @@ impl<'c> Loader<'c> {
                     self.world.refunds.insert(r.id, r);
                 }
             }
+            Command::FeeAssignRefundDesk(c) => {
+                self.store(c.store_id).await?;
+                self.store_fees(c.store_id, &c.fee_ids).await?;
+            }
             Command::SetDoctorOrder(c) => {
                 self.store(c.store_id).await?;
                 for d in &c.doctor_ids {
@@ -410,6 +447,7 @@ pub fn command_store(world: &World, command: &Command) -> Option<Id> {
         Command::FeeCharge(c) => of_fee(c.fee_id),
         Command::RequestRefund(c) => of_fee(c.fee_id),
         Command::RefundCash(c) | Command::RefundOnline(c) | Command::RefundManual(c) => of_fee(c.fee_id),
+        Command::FeeAssignRefundDesk(c) => Some(c.store_id),
         Command::SetDoctorOrder(c) => Some(c.store_id),
         Command::SetDoctorHidden(c) => Some(c.store_id),
         Command::UpdateSettings(c) => Some(c.store_id),

@@ -789,6 +789,53 @@ async fn check_desk_origin(s: &TestServer) {
 }
 on_both_backends!(pushed_commands_run_as_the_desk_ran_them_cash_refund_right_and_desk_numbers, check_desk_origin);
 
+/// A desk-paid fee from before desks were recorded (the demo's, no collecting desk) is given
+/// to the first desk that signs in for its store: a second desk of the store pulls it with
+/// that desk named, and its cash refund is refused; the first desk's is applied.
+async fn check_legacy_fee(s: &TestServer) {
+    let (a, _) = chains();
+    let store = store_by_code(a, "BJ01");
+    let legacy: Vec<Id> = a
+        .world
+        .fees
+        .values()
+        .filter(|f| {
+            f.store_id == store
+                && f.status == ChargeStatus::Charged
+                && f.authority == Some(RefundAuthority::Desk { store_id: store })
+                && f.collected_by.is_none()
+                && a.world.refund_of(f.id).is_none()
+        })
+        .map(|f| f.id)
+        .collect();
+    assert!(legacy.len() >= 2, "the demo store has cash fees paid before desks were recorded: {}", legacy.len());
+    let mut first = s.desk(a, "front.bj01", "BJ01").await;
+    let code = {
+        let hex = first.device_id.simple().to_string();
+        format!("D{}", hex[hex.len() - 6..].to_uppercase())
+    };
+    let head = s.head_seq(a).await;
+    let mut second = s.desk(a, "front.bj01", "BJ01").await;
+    assert_eq!(s.head_seq(a).await, head, "the second desk finds nothing left to give");
+    for f in &legacy {
+        let fee: Fee = s.doc("fee", *f).await;
+        assert_eq!(fee.collected_by.as_deref(), Some(code.as_str()), "every legacy fee of the store is the first desk's");
+    }
+    let (changes, _) = s.pull_all(&second, None).await;
+    let pulled = changes.iter().find(|c| c.kind == "fee" && c.id == legacy[0].hyphenated().to_string()).expect("the fee is pulled");
+    assert_eq!(pulled.data["collected_by"], json!(code), "the second desk learns which desk may hand the cash back");
+
+    let refund = |fee_id| Command::RefundCash(RefundArgs { refund_id: uuid::Uuid::now_v7(), fee_id, reason: "患者要求退费".into() });
+    let cmd = second.outbox(&refund(legacy[0]));
+    let answer = s.push(&second, vec![cmd]).await;
+    assert_eq!(statuses(&answer), [PushStatus::Rejected]);
+    assert_eq!(answer.results[0].code.as_deref(), Some("refund_at_collecting_desk"));
+    let cmd = first.outbox(&refund(legacy[0]));
+    let answer = s.push(&first, vec![cmd]).await;
+    assert_eq!(statuses(&answer), [PushStatus::Applied], "{answer:?}");
+}
+on_both_backends!(a_fee_paid_before_desks_were_recorded_is_refunded_only_by_the_first_desk_to_sign_in_for_its_store, check_legacy_fee);
+
 fn staff_id(chain: &DemoChain, login: &str) -> Id {
     chain.world.staff.values().find(|s| s.login == login).unwrap().id
 }

@@ -21,7 +21,7 @@
 //! the desk; every rejection reached every desk of its store as a conflict; every desk's
 //! appointments, fees and refunds equal the server's for its store.
 //!
-//! Bugs it found, and how the CI budget avoids their triggers (`Plan::known_bugs`): README.md.
+//! Bugs it found and how each was fixed: README.md.
 //!
 //! Not modelled: PostgreSQL (the HTTP tests cover it), concurrent pushes inside one step
 //! (steps are sequential; the HTTP tests race one slot), crashes *inside* a desk transaction
@@ -250,8 +250,6 @@ struct Desk {
     link: Link,
     /// Offline until then (virtual server time).
     offline_until: Option<DateTime<Utc>>,
-    /// The store's first desk (the only one handing back cash unless `known_bugs`).
-    first_of_store: bool,
 }
 
 /// A slot to book: (store, department, doctor, start, end).
@@ -328,13 +326,9 @@ pub struct Plan {
     pub steps: usize,
     /// Heal every fault at the end, sync to a fixpoint and check the quiet rules.
     pub quiet: bool,
-    /// Also run the workload that triggers the known bug left (see the crate's README): cash
-    /// refunds of legacy fees (no collecting desk recorded) at every desk of their store.
-    pub known_bugs: bool,
 }
 
 struct Sim {
-    known_bugs: bool,
     /// Virtual time at the start (the simulation books only after it).
     start: DateTime<Utc>,
     rng: ChaCha8Rng,
@@ -378,7 +372,6 @@ pub async fn run(plan: Plan) -> Result<Report, Failure> {
         Ok(sim) => sim,
         Err(what) => return Err(Failure { seed: plan.seed, step: 0, rule: Rule::Error, what, log: Vec::new() }),
     };
-    sim.known_bugs = plan.known_bugs;
     let result = sim.run(plan).await;
     sim.close().await;
     result.map(|()| sim.report.clone()).map_err(|(rule, what)| Failure {
@@ -471,7 +464,6 @@ impl Sim {
                     skew,
                     link,
                     offline_until: None,
-                    first_of_store: di == 0,
                 });
             }
         }
@@ -489,7 +481,6 @@ impl Sim {
         }
         let report = Report { seed, stores: stores.len(), desks: desks.len(), ..Report::default() };
         let mut sim = Sim {
-            known_bugs: false,
             start,
             rng,
             _dir: dir,
@@ -776,15 +767,10 @@ impl Sim {
             }
             72..=83 => {
                 // Every desk tries; a fee taken at another desk is refused there (`refund_at_collecting_desk`,
-                // bug A's fix). Fees from before that rule (the demo's, no `collected_by`) may be refunded
-                // by any desk of the store: only the store's first desk tries those unless `known_bugs`.
-                let sql = if self.known_bugs || self.desks[d].first_of_store {
-                    "SELECT id FROM fees WHERE store_id = ? AND status = 'charged' AND authority_kind = 'desk'
-                     AND id NOT IN (SELECT fee_id FROM refunds) ORDER BY id"
-                } else {
-                    "SELECT id FROM fees WHERE store_id = ? AND status = 'charged' AND authority_kind = 'desk' AND collected_by IS NOT NULL
-                     AND id NOT IN (SELECT fee_id FROM refunds) ORDER BY id"
-                };
+                // bug A's fix), and so is a fee paid before that rule (the demo's): the server gave those to
+                // the store's first desk to sign in (`fee.assign_refund_desk@1`).
+                let sql = "SELECT id FROM fees WHERE store_id = ? AND status = 'charged' AND authority_kind = 'desk'
+                           AND id NOT IN (SELECT fee_id FROM refunds) ORDER BY id";
                 let Some(fee_id) = self.pick_id(d, sql, false).await? else { return Ok(()) };
                 Command::RefundCash(RefundArgs { refund_id: new_id(&mut self.rng), fee_id, reason: "患者要求退费".into() })
             }

@@ -30,16 +30,14 @@ fn seeds(first: u64) -> Vec<u64> {
     out
 }
 
-async fn run_all(first: u64, quiet: bool, known_bugs: bool) {
+async fn run_all(first: u64, quiet: bool) {
     let steps = env_num("SIM_STEPS").map_or(STEPS, |n| n as usize);
-    // Replaying a known bug's seed: SIM_KNOWN_BUGS=1.
-    let known_bugs = known_bugs || std::env::var_os("SIM_KNOWN_BUGS").is_some();
     let started = std::time::Instant::now();
     let mut failures: Vec<Failure> = Vec::new();
     let (mut slot_conflicts, mut cash, mut payouts, mut restores, mut lost_answers) = (0, 0, 0, 0, 0);
     for seed in seeds(first) {
         let t = std::time::Instant::now();
-        match run(Plan { seed, steps, quiet, known_bugs }).await {
+        match run(Plan { seed, steps, quiet }).await {
             Ok(r) => {
                 slot_conflicts += r.slot_conflicts;
                 cash += r.cash_refunds;
@@ -106,7 +104,7 @@ const RESTORE_BUG_SEEDS: &[(u64, usize)] = &[(1001, 250), (1008, 250), (1012, 25
 /// and each device's command log on the server is contiguous.
 #[tokio::test]
 async fn no_two_active_appointments_overlap_and_no_fee_is_refunded_twice_under_faults() {
-    run_all(1, false, false).await;
+    run_all(1, false).await;
 }
 
 /// With the faults healed and sync run to a fixpoint: every command a desk committed has an
@@ -114,7 +112,7 @@ async fn no_two_active_appointments_overlap_and_no_fee_is_refunded_twice_under_f
 /// holds the server's appointments, fees and refunds of its store (the step rules hold too).
 #[tokio::test]
 async fn every_committed_desk_command_gets_an_outcome_and_desks_converge() {
-    run_all(1001, true, false).await;
+    run_all(1001, true).await;
 }
 
 /// The seeds that found bugs B–E — restores that keep the epoch, restores that lose rows
@@ -123,7 +121,7 @@ async fn every_committed_desk_command_gets_an_outcome_and_desks_converge() {
 async fn desks_converge_after_restores_that_keep_the_epoch_or_lose_rows_they_pulled() {
     let mut failures = Vec::new();
     for &(seed, steps) in RESTORE_BUG_SEEDS {
-        if let Err(f) = run(Plan { seed, steps, quiet: true, known_bugs: false }).await {
+        if let Err(f) = run(Plan { seed, steps, quiet: true }).await {
             eprintln!("{f}");
             failures.push(format!("seed {seed}: {:?} at step {}", f.rule, f.step));
         }

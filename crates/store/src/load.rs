@@ -506,6 +506,13 @@ impl<'c> Loader<'c> {
                     }
                 }
             }
+            Command::FeeAssignRefundDesk(c) => {
+                // The server's own command; a desk never runs it, but it reads the same rows.
+                self.store(c.store_id).await?;
+                for f in &c.fee_ids {
+                    self.fee(*f).await?;
+                }
+            }
             Command::SetDoctorOrder(c) => {
                 self.store(c.store_id).await?;
                 for d in &c.doctor_ids {
