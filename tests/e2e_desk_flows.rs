@@ -357,6 +357,21 @@ async fn a_manager_reorders_doctors_and_the_board_columns_follow() {
     };
     let before = names(client.clone()).await;
     assert!(before.len() >= 3);
+    // All of a manager's header fits one line at 1920 px: nothing starts below the store switcher.
+    shoot(&client, "board-manager", 1920, 1080).await;
+    let rows = client
+        .execute(
+            "const items = [...document.querySelector('header').children].filter((e) => e.getClientRects().length > 0);
+             const first = document.querySelector('[data-testid=store-switcher]').getBoundingClientRect();
+             return items.filter((e) => e.getBoundingClientRect().top >= first.bottom).map((e) => e.textContent.trim());",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(rows, serde_json::json!([]), "the header wraps at 1920 px");
+    let spare =
+        client.execute("return Math.round(document.querySelector('header .spacer').getBoundingClientRect().width);", vec![]).await.unwrap();
+    eprintln!("manager header at 1920 px: {spare} px to spare");
 
     click(&client, "[data-testid=open-doctor-order]").await;
     wait_for(&client, "[data-testid=doctor-order]", Duration::from_secs(10)).await;
