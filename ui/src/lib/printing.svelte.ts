@@ -4,17 +4,24 @@
 import type { Printed } from "../bindings/Printed";
 import { toBackendError, type Backend, type BackendError, type PrintJob } from "./backend";
 
-/** The file name a job suggests in the save dialog. */
-export function suggestedName(job: PrintJob, who: string): string {
+/** The file name a job suggests in the save dialog: the name printing gives the same document
+ *  (`clinicdesk_print::file_name`: kind, who, date), so both land under one name. */
+export function suggestedName(job: PrintJob, who: string, today: string): string {
   const safe = who.replace(/[\\/:*?"<>|\s]+/g, "_").replace(/^_+|_+$/g, "");
   switch (job.kind) {
     case "parent_report":
-      return `report-${safe || job.patientId}.pdf`;
+      return `parent-report-${safe || job.patientId}-${today}.pdf`;
     case "day_sheet":
       return `day-sheet-${safe || job.storeId}-${job.date}.pdf`;
     case "refund_slip":
-      return `refund-${safe || job.refund}.pdf`;
+      return `refund-slip-${safe || job.refund}-${today}.pdf`;
   }
+}
+
+/** This machine's calendar date, YYYY-MM-DD. */
+export function localIsoDate(now: Date): string {
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
 }
 
 export type PrintStatus =
@@ -55,7 +62,7 @@ export class Printer {
     if (this.busy) return;
     this.status = { kind: "busy" };
     try {
-      const path = await this.#backend.chooseSavePath(suggestedName(job, who));
+      const path = await this.#backend.chooseSavePath(suggestedName(job, who, localIsoDate(new Date())));
       if (path === null) {
         this.status = { kind: "idle" };
         return;
