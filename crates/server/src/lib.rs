@@ -33,6 +33,8 @@ pub mod openapi;
 pub mod patient;
 pub mod pay;
 pub mod sync;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 mod writer;
 
 use std::sync::Arc;

@@ -9,61 +9,19 @@ use clinicdesk_demo::{DemoChain, DemoConfig};
 use clinicdesk_domain::model::*;
 use clinicdesk_domain::slots;
 use clinicdesk_server::pay::SimWeChatPay;
+use clinicdesk_server::testkit::{demo_today, password_hash, small_chain, store_by_code, tenant_of, TestDb};
 use clinicdesk_server::{App, Backend, Config};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use sqlx::Connection;
-
-const PG_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
 fn today() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2026, 3, 2).unwrap()
+    demo_today()
 }
 
 /// Two small chains: A (the desk's demo seed) and B (another seed, another tenant).
 fn chains() -> &'static (DemoChain, DemoChain) {
     static CHAINS: OnceLock<(DemoChain, DemoChain)> = OnceLock::new();
-    CHAINS.get_or_init(|| {
-        let a = clinicdesk_demo::generate(&DemoConfig { seed: 2026, size: 0.05, today: today() });
-        let b = clinicdesk_demo::generate(&DemoConfig { seed: 77, size: 0.05, today: today() });
-        (a, b)
-    })
-}
-
-/// The demo password's hash, made once per test run (Argon2id is slow on purpose).
-fn password_hash() -> &'static str {
-    static HASH: OnceLock<String> = OnceLock::new();
-    HASH.get_or_init(|| clinicdesk_store::auth::hash_password(clinicdesk_demo::STAFF_PASSWORD))
-}
-
-fn tenant_of(chain: &DemoChain) -> Id {
-    *chain.world.tenants.keys().next().unwrap()
-}
-
-fn store_by_code(chain: &DemoChain, code: &str) -> Id {
-    chain.world.stores.values().find(|s| s.code == code).unwrap().id
-}
-
-enum Guard {
-    Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    Postgres(String),
-}
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        if let Guard::Postgres(name) = self {
-            let name = name.clone();
-            let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-                rt.block_on(async {
-                    if let Ok(mut c) = sqlx::postgres::PgConnection::connect(PG_ADMIN).await {
-                        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut c).await;
-                    }
-                });
-            })
-            .join();
-        }
-    }
+    CHAINS.get_or_init(|| (small_chain(2026), small_chain(77)))
 }
 
 struct TestServer {
@@ -74,7 +32,7 @@ struct TestServer {
     http: reqwest::Client,
     backend: Backend,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    _guard: Guard,
+    _db: TestDb,
 }
 
 impl TestServer {
@@ -95,26 +53,8 @@ impl TestServer {
     }
 
     async fn start_full(backend: Backend, tweak: impl FnOnce(&mut Config), with_c: bool) -> Option<TestServer> {
-        let (url, guard) = match backend {
-            Backend::Sqlite => {
-                let dir = tempfile::tempdir().unwrap();
-                (format!("sqlite:{}", dir.path().join("server.db").display()), Guard::Sqlite(dir))
-            }
-            Backend::Postgres => {
-                let mut admin = match sqlx::postgres::PgConnection::connect(PG_ADMIN).await {
-                    Ok(c) => c,
-                    Err(e) if std::env::var_os("CI").is_none() => {
-                        eprintln!("SKIPPED on PostgreSQL: {PG_ADMIN} is not reachable ({e}); set CI=1 to make this a failure");
-                        return None;
-                    }
-                    Err(e) => panic!("PostgreSQL at {PG_ADMIN} is required in CI: {e}"),
-                };
-                let name = format!("cd_test_{}", uuid::Uuid::new_v4().simple());
-                sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.unwrap();
-                (format!("postgres://postgres@127.0.0.1:5432/{name}"), Guard::Postgres(name))
-            }
-        };
-        let mut config = Config::new(url);
+        let db = TestDb::create(backend).await?;
+        let mut config = Config::new(db.url.clone());
         tweak(&mut config);
         let pay = std::sync::Arc::new(SimWeChatPay::new());
         let app = App::open_with_provider(&config, pay.clone()).await.expect("open the server database");
@@ -137,7 +77,7 @@ impl TestServer {
                 .await
                 .unwrap();
         });
-        Some(TestServer { base, app, pay, http: reqwest::Client::new(), backend, shutdown: Some(tx), _guard: guard })
+        Some(TestServer { base, app, pay, http: reqwest::Client::new(), backend, shutdown: Some(tx), _db: db })
     }
 
     async fn stop(mut self) {

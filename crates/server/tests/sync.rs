@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use std::time::Instant;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use clinicdesk_demo::{DemoChain, DemoConfig};
+use clinicdesk_demo::DemoChain;
 use clinicdesk_domain::commands::{BookingCreate, Command, ConflictResolve, NewFee, PatientCreate, RefundArgs, UpdateSettings};
 use clinicdesk_domain::model::*;
 use clinicdesk_domain::slots;
@@ -19,66 +19,24 @@ use clinicdesk_domain::sync::{
     ConflictRecord, Cursor, PullRequest, PullResponse, PushRequest, PushResponse, PushStatus, PushedCommand, Versions, MAX_PUSH,
     PROTOCOL_VERSION,
 };
+use clinicdesk_server::testkit::{demo_today, password_hash, small_chain, store_by_code, tenant_of, TestDb};
 use clinicdesk_server::{App, Backend, Config};
 use clinicdesk_store::payload_hash;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use sqlx::Connection;
-
-const PG_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
 fn today() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2026, 3, 2).unwrap()
+    demo_today()
 }
 
 /// Two small chains: A (the desk's demo seed) and B (another seed, another tenant).
 fn chains() -> &'static (DemoChain, DemoChain) {
     static CHAINS: OnceLock<(DemoChain, DemoChain)> = OnceLock::new();
-    CHAINS.get_or_init(|| {
-        let a = clinicdesk_demo::generate(&DemoConfig { seed: 2026, size: 0.05, today: today() });
-        let b = clinicdesk_demo::generate(&DemoConfig { seed: 77, size: 0.05, today: today() });
-        (a, b)
-    })
-}
-
-/// The demo password's hash, made once per test run (Argon2id is slow on purpose).
-fn password_hash() -> &'static str {
-    static HASH: OnceLock<String> = OnceLock::new();
-    HASH.get_or_init(|| clinicdesk_store::auth::hash_password(clinicdesk_demo::STAFF_PASSWORD))
-}
-
-fn tenant_of(chain: &DemoChain) -> Id {
-    *chain.world.tenants.keys().next().unwrap()
-}
-
-fn store_by_code(chain: &DemoChain, code: &str) -> Id {
-    chain.world.stores.values().find(|s| s.code == code).unwrap().id
+    CHAINS.get_or_init(|| (small_chain(2026), small_chain(77)))
 }
 
 fn versions() -> Versions {
     Versions { protocol: PROTOCOL_VERSION, schema: 7, app: "0.1.0-test".into() }
-}
-
-enum Guard {
-    Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    Postgres(String),
-}
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        if let Guard::Postgres(name) = self {
-            let name = name.clone();
-            let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-                rt.block_on(async {
-                    if let Ok(mut c) = sqlx::postgres::PgConnection::connect(PG_ADMIN).await {
-                        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut c).await;
-                    }
-                });
-            })
-            .join();
-        }
-    }
 }
 
 struct TestServer {
@@ -86,7 +44,7 @@ struct TestServer {
     app: App,
     http: reqwest::Client,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    _guard: Guard,
+    _db: TestDb,
 }
 
 /// A signed-in desk with its own outbox numbering.
@@ -136,26 +94,8 @@ impl TestServer {
     /// A server with both chains loaded, or None when PostgreSQL is asked for and unreachable
     /// outside CI.
     async fn start(backend: Backend) -> Option<TestServer> {
-        let (url, guard) = match backend {
-            Backend::Sqlite => {
-                let dir = tempfile::tempdir().unwrap();
-                (format!("sqlite:{}", dir.path().join("server.db").display()), Guard::Sqlite(dir))
-            }
-            Backend::Postgres => {
-                let mut admin = match sqlx::postgres::PgConnection::connect(PG_ADMIN).await {
-                    Ok(c) => c,
-                    Err(e) if std::env::var_os("CI").is_none() => {
-                        eprintln!("SKIPPED on PostgreSQL: {PG_ADMIN} is not reachable ({e}); set CI=1 to make this a failure");
-                        return None;
-                    }
-                    Err(e) => panic!("PostgreSQL at {PG_ADMIN} is required in CI: {e}"),
-                };
-                let name = format!("cd_test_{}", uuid::Uuid::new_v4().simple());
-                sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.unwrap();
-                (format!("postgres://postgres@127.0.0.1:5432/{name}"), Guard::Postgres(name))
-            }
-        };
-        let app = App::open(&Config::new(url)).await.expect("open the server database");
+        let db = TestDb::create(backend).await?;
+        let app = App::open(&Config::new(db.url.clone())).await.expect("open the server database");
         let (a, b) = chains();
         let hash = password_hash();
         clinicdesk_server::import::import_chain_with_hash(app.db(), a, hash).await.unwrap();
@@ -175,7 +115,7 @@ impl TestServer {
         // No automatic decompression (another crate may turn reqwest's gzip on): the gzip test
         // reads the encoding the server sent.
         let http = reqwest::Client::builder().no_gzip().build().unwrap();
-        Some(TestServer { base, app, http, shutdown: Some(tx), _guard: guard })
+        Some(TestServer { base, app, http, shutdown: Some(tx), _db: db })
     }
 
     async fn stop(mut self) {

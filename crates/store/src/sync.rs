@@ -547,8 +547,13 @@ impl LocalStore {
     }
 
     /// Ends the restored state once the server took this desk's commands again.
+    /// Reads first: a desk that was not restored (nearly always) writes nothing, so a push
+    /// costs no extra commit.
     pub async fn clear_restored_from_backup(&self) -> Result<(), StoreError> {
         let mut conn = self.pool.acquire().await?;
+        if meta_get(&mut conn, META_RESTORED).await?.is_none() {
+            return Ok(());
+        }
         meta_set(&mut conn, META_RESTORED, None).await
     }
 

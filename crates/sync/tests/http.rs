@@ -7,34 +7,27 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use clinicdesk_demo::{DemoChain, DemoConfig};
+use clinicdesk_demo::DemoChain;
 use clinicdesk_domain::booking::doctors_with_free_slots;
 use clinicdesk_domain::commands::{AppointmentRef, BookingCreate, Command, NewFee, RefundArgs, RequestCreate, RequestRef, WithReason};
 use clinicdesk_domain::model::*;
 use clinicdesk_domain::roles::{Actor, Role};
 use clinicdesk_domain::sync::{PullRequest, PullResponse, PushRequest, PushResponse};
 use clinicdesk_domain::Lang;
+use clinicdesk_server::testkit::{demo_today, password_hash, small_chain, TestDb};
 use clinicdesk_server::{App, Backend, Config};
 use clinicdesk_store::{open, Device, LocalStore, OpenOptions};
 use clinicdesk_sync::{sync_once, versions, HttpTransport, SyncError, SyncReport, SyncStatus, Transport, TransportError};
 use serde_json::{json, Value};
-use sqlx::Connection;
-
-const PG_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
 fn today() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2026, 3, 2).unwrap()
+    demo_today()
 }
 
 /// The desk's demo chain, small.
 fn chain() -> &'static DemoChain {
     static CHAIN: OnceLock<DemoChain> = OnceLock::new();
-    CHAIN.get_or_init(|| clinicdesk_demo::generate(&DemoConfig { seed: 2026, size: 0.05, today: today() }))
-}
-
-fn password_hash() -> &'static str {
-    static HASH: OnceLock<String> = OnceLock::new();
-    HASH.get_or_init(|| clinicdesk_store::auth::hash_password(clinicdesk_demo::STAFF_PASSWORD))
+    CHAIN.get_or_init(|| small_chain(2026))
 }
 
 /// The store the desks work in: one slot holds one appointment there.
@@ -89,61 +82,21 @@ fn booking(slot: (Id, Id, DateTime<Utc>, DateTime<Utc>), patient_no: usize) -> B
     }
 }
 
-enum Guard {
-    Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    Postgres(String),
-}
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        if let Guard::Postgres(name) = self {
-            let name = name.clone();
-            let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-                rt.block_on(async {
-                    if let Ok(mut c) = sqlx::postgres::PgConnection::connect(PG_ADMIN).await {
-                        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut c).await;
-                    }
-                });
-            })
-            .join();
-        }
-    }
-}
-
 /// The real server on 127.0.0.1:0, which a test can stop and start again on its database.
 struct TestServer {
     url: String,
     base: String,
     app: Option<App>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    _guard: Guard,
+    _db: TestDb,
 }
 
 impl TestServer {
     /// A server holding the demo chain, or None when PostgreSQL is asked for and unreachable
     /// outside CI.
     async fn start(backend: Backend) -> Option<TestServer> {
-        let (url, guard) = match backend {
-            Backend::Sqlite => {
-                let dir = tempfile::tempdir().unwrap();
-                (format!("sqlite:{}", dir.path().join("server.db").display()), Guard::Sqlite(dir))
-            }
-            Backend::Postgres => {
-                let mut admin = match sqlx::postgres::PgConnection::connect(PG_ADMIN).await {
-                    Ok(c) => c,
-                    Err(e) if std::env::var_os("CI").is_none() => {
-                        eprintln!("SKIPPED on PostgreSQL: {PG_ADMIN} is not reachable ({e}); set CI=1 to make this a failure");
-                        return None;
-                    }
-                    Err(e) => panic!("PostgreSQL at {PG_ADMIN} is required in CI: {e}"),
-                };
-                let name = format!("cd_sync_test_{}", uuid::Uuid::new_v4().simple());
-                sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.unwrap();
-                (format!("postgres://postgres@127.0.0.1:5432/{name}"), Guard::Postgres(name))
-            }
-        };
-        let mut server = TestServer { url, base: String::new(), app: None, shutdown: None, _guard: guard };
+        let db = TestDb::create(backend).await?;
+        let mut server = TestServer { url: db.url.clone(), base: String::new(), app: None, shutdown: None, _db: db };
         server.up().await;
         clinicdesk_server::import::import_chain_with_hash(server.app().db(), chain(), password_hash()).await.unwrap();
         Some(server)
