@@ -121,6 +121,13 @@ async fn reception_checks_in_refunds_then_cancels_and_answers_the_inbox() {
     wait_text(&client, "[data-testid=panel-state]", |t| t.contains("已取消"), Duration::from_secs(10)).await;
     assert!(client.find(Locator::Css("[data-testid=action-refund]")).await.is_err(), "no second refund offered ({slip})");
     assert!(client.find(Locator::Css("[data-testid=action-cancel]")).await.is_err());
+    // The refund slip prints from the panel, by the slip number it shows.
+    click(&client, "[data-testid=panel] [data-testid=print-slip]").await;
+    let notice = wait_for(&client, "[data-testid=panel] [data-testid=print-done]", Duration::from_secs(20)).await;
+    let path = notice.attr("data-path").await.unwrap().expect("the notice names the file");
+    let number = slip.split_whitespace().find(|w| w.starts_with("TK-")).unwrap_or(&slip).trim_matches(|c: char| !c.is_ascii_alphanumeric());
+    assert!(path.ends_with(".pdf") && path.contains(number), "{path} is the slip {number}");
+    assert!(std::fs::read(&path).unwrap().starts_with(b"%PDF-"), "a PDF was written");
     click(&client, "[data-testid=panel-close]").await;
 
     // The inbox: reject one request with a reason the patient sees, approve ours.

@@ -102,9 +102,13 @@ pub async fn print_refund_slip(
     path: Option<String>,
 ) -> Result<Printed, ApiError> {
     let lang = state.lang().await;
-    let id: clinicdesk_domain::model::Id = refund_id.parse().map_err(|_| ApiError::bad_input(lang, "refund"))?;
+    // The refund's id, or its slip number as the panel shows it (TK-…).
+    let refund = refund_id.trim();
+    if refund.is_empty() || refund.chars().count() > 64 {
+        return Err(ApiError::bad_input(lang, "refund"));
+    }
     let (ready, actor) = state.act(Permission::RefundFee, None).await?;
-    let card = clinicdesk_print::refund_card(&ready.store, &id.to_string()).await.map_err(|e| ApiError::from_print(&e, lang))?;
+    let card = clinicdesk_print::refund_card(&ready.store, refund).await.map_err(|e| ApiError::from_print(&e, lang))?;
     let store = card.store_id.parse().ok();
     actor.require(Permission::RefundFee, store).map_err(|e| ApiError::from_domain(&e, lang))?;
     let doc = clinicdesk_print::refund_slip(card, lang).map_err(|e| ApiError::from_print(&e, lang))?;
