@@ -387,7 +387,9 @@ async fn bookings_made_offline_are_confirmed_when_the_server_is_back_and_a_lost_
         .map(|(_, _, f)| f)
         .expect("a demo appointment today paid in cash before desks were recorded");
     let other_view = b.store.appointment_detail(legacy.appointment_id, &b.actor, Utc::now()).await.unwrap();
-    assert_eq!(other_view.fee.unwrap().refund_option, RefundOption::OtherDesk, "the other desk sends the patient to this one");
+    let other_fee = other_view.fee.unwrap();
+    assert_eq!(other_fee.refund_option, RefundOption::OtherDesk, "the other desk sends the patient to this one");
+    assert_eq!(other_fee.refund_desk.as_deref(), Some(desk.device.device_code.as_str()), "and names it");
     let refused = b
         .store
         .execute(

@@ -58,6 +58,9 @@ pub struct FeeDetail {
     pub receipt_no: Option<String>,
     pub refund: Option<RefundLine>,
     pub refund_option: RefundOption,
+    /// With `other_desk`: the desk of this store that may hand the cash back (its device
+    /// code, which is in the desk's name), so reception knows where to send the patient.
+    pub refund_desk: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -179,6 +182,7 @@ impl LocalStore {
                     at: iso(r.at),
                     actor: r.actor.clone(),
                 }),
+                refund_desk: if option == RefundOption::OtherDesk { f.collected_by.clone() } else { None },
                 refund_option: option,
             }
         });

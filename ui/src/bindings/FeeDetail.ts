@@ -4,4 +4,9 @@ import type { PayMethod } from "./PayMethod";
 import type { RefundLine } from "./RefundLine";
 import type { RefundOption } from "./RefundOption";
 
-export type FeeDetail = { id: string, amountFen: number, status: ChargeStatus, method: PayMethod | null, paidAt: string | null, receiptNo: string | null, refund: RefundLine | null, refundOption: RefundOption, };
+export type FeeDetail = { id: string, amountFen: number, status: ChargeStatus, method: PayMethod | null, paidAt: string | null, receiptNo: string | null, refund: RefundLine | null, refundOption: RefundOption, 
+/**
+ * With `other_desk`: the desk of this store that may hand the cash back (its device
+ * code, which is in the desk's name), so reception knows where to send the patient.
+ */
+refundDesk: string | null, };

@@ -1089,6 +1089,7 @@ export class FakeBackend implements Backend {
       receiptNo: fee.receiptNo,
       refund: fee.refund && { ...fee.refund },
       refundOption: this.#refundOption(rec),
+      refundDesk: null,
     };
   }
 
