@@ -978,12 +978,7 @@ fn fee_assign_refund_desk(world: &World, fx: &mut Fx, c: &FeeAssignRefundDesk) -
     }
     for id in &c.fee_ids {
         let fee = world.fee(*id)?;
-        let legacy = fee.store_id == c.store_id
-            && fee.authority == Some(RefundAuthority::Desk { store_id: c.store_id })
-            && fee.status == ChargeStatus::Charged
-            && fee.collected_by.is_none()
-            && world.refund_of(fee.id).is_none();
-        if legacy {
+        if fees::awaits_refund_desk(fee, c.store_id) && world.refund_of(fee.id).is_none() {
             let mut f = fee.clone();
             f.collected_by = Some(code.to_string());
             fx.history(fee.appointment_id, "refund_desk_assigned", None, None, None, serde_json::json!({ "desk": code }));

@@ -46,6 +46,16 @@ pub fn check_authority(fee: &Fee, origin: &Origin) -> Result<(), DomainError> {
     }
 }
 
+/// A fee of `store_id` paid at a desk before desks were recorded: charged, the store's desks'
+/// to refund, no collecting desk. The server gives such fees to one desk
+/// (`fee.assign_refund_desk@1`); the caller checks it has no refund yet.
+pub fn awaits_refund_desk(fee: &Fee, store_id: Id) -> bool {
+    fee.store_id == store_id
+        && fee.status == crate::model::ChargeStatus::Charged
+        && fee.authority == Some(RefundAuthority::Desk { store_id })
+        && fee.collected_by.is_none()
+}
+
 /// A fee that was charged and not refunded blocks cancelling: refund first.
 pub fn check_cancellable(fee: Option<&Fee>, refund: Option<&Refund>) -> Result<(), DomainError> {
     match fee {

@@ -220,7 +220,7 @@ pub async fn sign_in(db: &Db, auth: &Auth, req: SignInRequest, now: DateTime<Utc
 /// after signing in, so every desk of the store sees who may hand the cash back.
 async fn assign_legacy_fees(db: &Db, tenant: Id, store_id: Id, device_id: Id, now: DateTime<Utc>) -> Result<(), ServerError> {
     use clinicdesk_domain::commands::{Command, FeeAssignRefundDesk};
-    use clinicdesk_domain::model::{ChargeStatus, Fee, RefundAuthority};
+    use clinicdesk_domain::model::Fee;
     let rows: Vec<(String,)> = sqlx::query_as(
         r#"SELECT e.data FROM entities e WHERE e.kind = $1 AND e.store_id = $2 AND e.tenant_id = $3
          AND e.data LIKE '%"kind":"desk"%' AND e.data NOT LIKE '%"collected_by"%'
@@ -234,7 +234,7 @@ async fn assign_legacy_fees(db: &Db, tenant: Id, store_id: Id, device_id: Id, no
     let mut fee_ids = Vec::new();
     for (data,) in &rows {
         let fee: Fee = docs::parse(data)?;
-        if fee.status == ChargeStatus::Charged && fee.authority == Some(RefundAuthority::Desk { store_id }) && fee.collected_by.is_none() {
+        if clinicdesk_domain::fees::awaits_refund_desk(&fee, store_id) {
             fee_ids.push(fee.id);
         }
     }
