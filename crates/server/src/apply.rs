@@ -1,7 +1,7 @@
 //! Applying one command authoritatively: one savepoint of a write transaction (on SQLite
 //! shared with the other commands waiting for the group-commit writer, `writer.rs`) that
-//! takes the tenant's next `server_seq` first (on PostgreSQL the counter's row lock then orders the tenant's
-//! writers until commit; on SQLite `BEGIN IMMEDIATE` does), loads exactly the rows the
+//! reads the log for a repeat, takes the tenant's next `server_seq` (on PostgreSQL the counter's row lock then
+//! orders the tenant's writers until commit; on SQLite `BEGIN IMMEDIATE` does), loads exactly the rows the
 //! handler reads, runs `clinicdesk_domain::commands::handle`, writes every change back as a
 //! document stamped with that `server_seq`, and appends the command to the log with its
 //! one durable outcome. A rejected command is logged too, and changes nothing else.
@@ -210,9 +210,11 @@ async fn next_seq(conn: &mut AnyConnection, tenant: Id) -> Result<i64, ServerErr
     Ok(seq)
 }
 
-/// What the log says about a submission, read once the tenant's counter is locked: its
-/// logged outcome if its mutation id was processed before, else whether its device_seq is
-/// taken (one round trip for both).
+/// What the log says about a submission, read just before the tenant's counter is locked (so
+/// that the lock is held one round trip less): its logged outcome if its mutation id was
+/// processed before, else whether its device_seq is taken (one round trip for both). On
+/// PostgreSQL a duplicate committed between this read and the lock is caught by the log's
+/// unique keys when the command's row is inserted ([`Attempt::Again`]).
 enum Seen {
     Logged(LoggedRow),
     DeviceSeqUsed,
@@ -275,7 +277,7 @@ pub async fn send_refunds(
 
 /// Applies (or rejects) one command from `device` (a desk or a patient) at the server's `now`.
 ///
-/// A repeat is answered from the log at once. Otherwise, on SQLite the command goes to the
+/// A repeat is answered from the log at once (before the tenant's counter is taken). Otherwise, on SQLite the command goes to the
 /// writer (`writer.rs`), which applies the commands waiting at that moment in one
 /// transaction, each inside its own savepoint, and answers them all after the one COMMIT;
 /// on PostgreSQL it is applied in its own transaction. Either way the outcome returned here
@@ -288,7 +290,9 @@ pub async fn apply_as(
     now: DateTime<Utc>,
 ) -> Result<CommandOutcome, ServerError> {
     let hash = payload_hash(sub.command.name(), &sub.command.args());
-    {
+    // On SQLite a repeat is answered here, without waiting for the writer. On PostgreSQL the
+    // attempt reads the log first anyway, before it takes the tenant's counter (`seen`).
+    if db.backend() == crate::db::Backend::Sqlite {
         let mut conn = db.pool().acquire().await?;
         if let Some(row) = logged(&mut conn, sub.mutation_id).await? {
             return replay(row, device, sub, &hash);
@@ -305,6 +309,20 @@ pub(crate) enum Attempt {
     Undo(Result<CommandOutcome, ServerError>),
     /// A database constraint refused the effects: undo and log the command as rejected.
     Refused(Forced),
+    /// The log's unique keys refused the command's row: the same mutation id (or device_seq)
+    /// was committed by a concurrent writer after [`seen`] read the log. Undo and attempt
+    /// again from a clean state: the log then answers it.
+    Again,
+}
+
+/// Counts one more attempt after [`Attempt::Again`]; refuses a third (once is enough: the
+/// second attempt reads the committed duplicate; more would mean a broken log).
+pub(crate) fn attempt_again(count: &mut usize) -> Result<(), ServerError> {
+    *count += 1;
+    if *count > 2 {
+        return Err(ServerError::Corrupt("a command's log row was refused again and again".into()));
+    }
+    Ok(())
 }
 
 /// A rejection decided before the command is attempted again (a database constraint refused
@@ -335,6 +353,7 @@ pub(crate) async fn apply_in_tx(
     now: DateTime<Utc>,
 ) -> Result<CommandOutcome, ServerError> {
     let mut forced: Option<Forced> = None;
+    let mut again = 0;
     exec(conn, "SAVEPOINT apply_command").await?;
     loop {
         let attempt = match attempt(conn, device, sub, hash, lang, now, forced.take()).await {
@@ -352,13 +371,18 @@ pub(crate) async fn apply_in_tx(
                 exec(conn, "ROLLBACK TO SAVEPOINT apply_command").await?;
                 forced = Some(f);
             }
+            Attempt::Again => {
+                exec(conn, "ROLLBACK TO SAVEPOINT apply_command").await?;
+                attempt_again(&mut again)?;
+                forced = None;
+            }
         }
     }
 }
 
-/// One attempt: the tenant's next server_seq first (on PostgreSQL its row lock then orders
-/// the tenant's writers until commit, so everything below reads committed, current rows),
-/// the log, the loader, `handle()`, the documents and the command's log row; for a
+/// One attempt: the log, then the tenant's next server_seq (on PostgreSQL its row lock then
+/// orders the tenant's writers until commit, so everything below reads committed, current
+/// rows), the loader, `handle()`, the documents and the command's log row; for a
 /// rejection also its `conflict` document (same server_seq), which every desk of the store
 /// pulls.
 pub(crate) async fn attempt(
@@ -371,12 +395,12 @@ pub(crate) async fn attempt(
     forced: Option<Forced>,
 ) -> Result<Attempt, ServerError> {
     let command = &sub.command;
-    let seq = next_seq(conn, device.tenant_id).await?;
     match seen(conn, device, sub).await? {
         Seen::Logged(row) => return Ok(Attempt::Undo(replay(row, device, sub, hash))),
         Seen::DeviceSeqUsed => return Ok(Attempt::Undo(Err(ServerError::DeviceSeqReused))),
         Seen::New => {}
     }
+    let seq = next_seq(conn, device.tenant_id).await?;
     let (actor, actor_id) = sub.actor.clone().unwrap_or_else(|| (device.actor.clone(), device.actor_id.clone()));
     let mark = commit_mark();
     let (origin, serial) = match (&device.desk, device.store_id, sub.device_seq) {
@@ -435,7 +459,7 @@ pub(crate) async fn attempt(
             (OutcomeKind::Rejected, Some(e.code().to_string()), Some(e.message(lang)), detail, Vec::new())
         }
     };
-    sqlx::query(
+    let logged_row = sqlx::query(
         "INSERT INTO commands (tenant_id, server_seq, device_id, device_seq, mutation_id, payload_hash, name, args, actor_staff_id,
            outcome, code, message, detail, created_at, mark)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
@@ -456,7 +480,13 @@ pub(crate) async fn attempt(
     .bind(ts(now))
     .bind(&mark)
     .execute(&mut *conn)
-    .await?;
+    .await;
+    match logged_row {
+        Ok(_) => {}
+        // Only the mutation id and (device_id, device_seq) are unique besides the seq, which the lock keeps unique.
+        Err(e) if is_unique_violation(&e) => return Ok(Attempt::Again),
+        Err(e) => return Err(e.into()),
+    }
     if let (OutcomeKind::Rejected, Some(store_id)) = (kind, conflict_store) {
         let record = ConflictRecord {
             id: sub.mutation_id,

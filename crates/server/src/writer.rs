@@ -4,8 +4,8 @@
 //! after the one COMMIT. With `synchronous = FULL` that is one fsync for the batch instead
 //! of one per command.
 //!
-//! Nothing changes for a command: it still takes the tenant's next `server_seq` first
-//! thing inside the (shared) transaction, so `server_seq`s stay gap-free and commit-ordered
+//! Nothing changes for a command: it still takes the tenant's next `server_seq` before it
+//! reads anything but the log inside the (shared) transaction, so `server_seq`s stay gap-free and commit-ordered
 //! (a batch commits at once, its `server_seq`s in the order applied); every caller is
 //! answered only after COMMIT, so an answered command is durable. If the COMMIT fails,
 //! nothing of the batch was kept, and each of its commands is applied again alone, so each
@@ -29,7 +29,7 @@ use chrono::{DateTime, Utc};
 use clinicdesk_domain::Lang;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::apply::{apply_in_tx, attempt, Attempt, CommandOutcome, Principal, Submission};
+use crate::apply::{apply_in_tx, attempt, attempt_again, Attempt, CommandOutcome, Principal, Submission};
 use crate::db::{Backend, Db};
 use crate::ServerError;
 
@@ -171,6 +171,7 @@ async fn alone(
     now: DateTime<Utc>,
 ) -> Result<CommandOutcome, ServerError> {
     let mut forced = None;
+    let mut again = 0;
     loop {
         let mut w = db.begin_write().await?;
         match attempt(&mut w.tx, principal, sub, hash, lang, now, forced.take()).await? {
@@ -180,6 +181,7 @@ async fn alone(
             }
             Attempt::Undo(result) => return result,
             Attempt::Refused(e) => forced = Some(e),
+            Attempt::Again => attempt_again(&mut again)?,
         }
     }
 }

@@ -660,6 +660,36 @@ async fn check_replay(s: &TestServer) {
 }
 on_both_backends!(a_repeated_mutation_gets_its_stored_outcome_and_a_reused_id_is_refused, check_replay);
 
+/// A desk that retries while its first request is still running (a lost answer, a double
+/// click) sends the same mutation at once, many times: it is applied once, every copy gets
+/// that one outcome, and a second command under the same device_seq is refused.
+async fn check_concurrent_repeats(s: &TestServer) {
+    let (a, _) = chains();
+    let (desk, _) = s.desk(a, "front.bj01", "BJ01").await;
+    let appt = active_appointment(a, "BJ01");
+    let body = json!({ "name": "appointment.check_in@1", "args": { "appointment_id": appt.id }, "mutation_id": uuid::Uuid::now_v7(), "device_seq": 7 });
+    let results = futures::future::join_all((0..12).map(|_| s.post("/api/v1/commands", Some(&desk), &body))).await;
+    let fresh: Vec<&Value> = results.iter().filter(|(_, r)| r["replayed"] == json!(false)).map(|(_, r)| r).collect();
+    assert_eq!(fresh.len(), 1, "applied exactly once: {results:?}");
+    for (status, r) in &results {
+        assert_eq!((*status, r["outcome"].as_str()), (StatusCode::OK, Some("applied")), "{r}");
+        assert_eq!(r["server_seq"], fresh[0]["server_seq"], "every copy gets the one outcome");
+    }
+    let desk = &desk;
+    let others = futures::future::join_all((0..6).map(|_| {
+        let mut other = body.clone();
+        other["mutation_id"] = json!(uuid::Uuid::now_v7());
+        other["name"] = json!("appointment.no_show@1");
+        async move { s.post("/api/v1/commands", Some(desk), &other).await }
+    }))
+    .await;
+    for (status, r) in &others {
+        assert_eq!((*status, r["code"].as_str()), (StatusCode::CONFLICT, Some("device_seq_reused")), "{r}");
+    }
+    assert_eq!(s.commands_logged(tenant_of(a)).await, 1);
+}
+on_both_backends!(a_mutation_sent_many_times_at_once_is_applied_once_and_each_copy_gets_its_outcome, check_concurrent_repeats);
+
 async fn check_seq(s: &TestServer) {
     let (a, b) = chains();
     let (ta, tb) = (tenant_of(a), tenant_of(b));
