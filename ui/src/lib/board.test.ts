@@ -1,7 +1,7 @@
-import { describe, expect, test } from "vitest";
+import { describe, expect, test, vi } from "vitest";
 import type { BoardDay } from "../bindings/BoardDay";
 import type { Backend } from "./backend";
-import { BoardState } from "./board.svelte";
+import { BoardState, SLOW_LOAD_MS } from "./board.svelte";
 import { FakeBackend } from "./fakeBackend";
 
 /** A backend whose answers the test releases by hand, in any order. */
@@ -16,6 +16,50 @@ const fake = new FakeBackend({ today: "2025-03-10", login: "admin" });
 const dayOf = (date: string) => fake.boardDay(null, date);
 
 describe("BoardState", () => {
+  test("a quick load is not announced, a slow one is until its answer arrives", async () => {
+    vi.useFakeTimers();
+    try {
+      const backend = new ManualBackend();
+      const board = new BoardState(backend);
+      const quick = board.load(null, "2025-03-10");
+      vi.advanceTimersByTime(SLOW_LOAD_MS - 1);
+      expect([board.loading, board.slow]).toEqual([true, false]);
+      backend.calls[0]!.resolve(await dayOf("2025-03-10"));
+      await quick;
+      vi.advanceTimersByTime(SLOW_LOAD_MS);
+      expect([board.loading, board.slow]).toEqual([false, false]);
+
+      const slowLoad = board.load(null, "2025-03-11");
+      vi.advanceTimersByTime(SLOW_LOAD_MS);
+      expect([board.loading, board.slow]).toEqual([true, true]);
+      backend.calls[1]!.resolve(await dayOf("2025-03-11"));
+      await slowLoad;
+      expect([board.loading, board.slow, board.day?.date]).toEqual([false, false, "2025-03-11"]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  test("a superseded slow load does not mark its successor slow early", async () => {
+    vi.useFakeTimers();
+    try {
+      const backend = new ManualBackend();
+      const board = new BoardState(backend);
+      void board.load(null, "2025-03-10");
+      vi.advanceTimersByTime(SLOW_LOAD_MS - 10);
+      const second = board.load(null, "2025-03-11");
+      vi.advanceTimersByTime(20);
+      expect(board.slow).toBe(false);
+      vi.advanceTimersByTime(SLOW_LOAD_MS);
+      expect(board.slow).toBe(true);
+      backend.calls[1]!.resolve(await dayOf("2025-03-11"));
+      await second;
+      expect(board.slow).toBe(false);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   test("a slow earlier answer does not replace a later one", async () => {
     const backend = new ManualBackend();
     const board = new BoardState(backend);

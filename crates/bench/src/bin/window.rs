@@ -11,6 +11,8 @@ use chrono::Utc;
 use fantoccini::{Client, ClientBuilder, Locator};
 
 const DOCTORS: usize = 60;
+/// The app's processes: the app itself and the WebKit processes it starts.
+const APP_PROCESSES: [&str; 3] = ["clinicdesk", "WebKitWebProces", "WebKitNetworkPr"];
 const PER_DOCTOR: usize = 40;
 
 struct Driver(Child);
@@ -115,12 +117,36 @@ async fn ipc_ms(client: &Client, day: &str) -> f64 {
     v[0].as_f64().expect("ms")
 }
 
-/// Resident memory of every process whose command name starts with one of `names` (the app and
-/// its WebKit helpers), in MiB: (RSS, PSS — shared pages counted once).
-fn memory(names: &[&str]) -> (f64, f64) {
-    let (mut rss, mut pss) = (0u64, 0u64);
+/// The process ids under `root` (its children, theirs, …), read from /proc.
+fn descendants(root: u32) -> Vec<u32> {
+    let mut parent_of = Vec::new();
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let path = entry.path();
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+        // `pid (comm) state ppid …`; comm may hold spaces, so read after its closing parenthesis.
+        let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+        let ppid = stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(1)).and_then(|p| p.parse::<u32>().ok());
+        if let Some(ppid) = ppid {
+            parent_of.push((pid, ppid));
+        }
+    }
+    let mut out = vec![root];
+    let mut i = 0;
+    while i < out.len() {
+        let p = out[i];
+        out.extend(parent_of.iter().filter(|(_, pp)| *pp == p).map(|(c, _)| *c));
+        i += 1;
+    }
+    out
+}
+
+/// Resident memory of the processes under `driver` whose command name starts with one of
+/// `names` (the app and its WebKit helpers; not tauri-driver and WebKitWebDriver), in MiB:
+/// (RSS, PSS — shared pages counted once). Only this session's processes: an earlier
+/// session's app still shutting down is not counted.
+fn memory(driver: u32, names: &[&str]) -> (f64, f64) {
+    let (mut rss, mut pss) = (0u64, 0u64);
+    for pid in descendants(driver) {
+        let path = std::path::Path::new("/proc").join(pid.to_string());
         let comm = std::fs::read_to_string(path.join("comm")).unwrap_or_default();
         if !names.iter().any(|n| comm.trim().starts_with(n)) {
             continue;
@@ -202,13 +228,13 @@ async fn main() {
             dom = format!("{v}");
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
-        mem.push(memory(&["clinicdesk", "WebKitWebProces", "WebKitNetworkPr"]));
+        mem.push(memory(driver.0.id(), &APP_PROCESSES));
         client.close().await.unwrap();
         drop(driver);
     }
-    let (_driver, bare) = session(&app, data.path(), true).await;
+    let (bare_driver, bare) = session(&app, data.path(), true).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let bare_mem = memory(&["clinicdesk", "WebKitWebProces", "WebKitNetworkPr"]);
+    let bare_mem = memory(bare_driver.0.id(), &APP_PROCESSES);
     bare.close().await.unwrap();
 
     let verdict = |v: f64, t: f64| if v <= t { "MET" } else { "MISSED" };
