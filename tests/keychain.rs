@@ -9,7 +9,7 @@ use clinicdesk_app::sync::{ServerLink, Syncer};
 async fn the_server_token_is_kept_in_the_keychain_and_never_in_a_file() {
     let dir = tempfile::tempdir().unwrap();
     let syncer = Syncer::new();
-    syncer.attach(dir.path()).await;
+    syncer.attach(dir.path(), "D000001").await;
     assert_eq!(syncer.view().await.state, SyncPhase::LocalOnly, "a desk without a server works locally");
 
     let token = format!("cdt_{}", uuid::Uuid::new_v4().simple());
@@ -28,7 +28,7 @@ async fn the_server_token_is_kept_in_the_keychain_and_never_in_a_file() {
         assert!(!String::from_utf8_lossy(&text).contains(&token), "no file of the desk holds the token");
     }
     let again = Syncer::new();
-    again.attach(dir.path()).await;
+    again.attach(dir.path(), "D000001").await;
     assert_eq!(again.link().await, Some(link), "the link survives a restart");
     assert_eq!(again.view().await.server_url.as_deref(), Some("http://127.0.0.1:9/"));
 

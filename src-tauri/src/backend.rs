@@ -66,8 +66,8 @@ impl AppState {
     /// sets this desk up for its first store.
     pub async fn init(&self, data_dir: &Path) -> Result<(), StoreError> {
         let result = open_desk(data_dir).await;
-        if result.is_ok() {
-            self.syncer.attach(data_dir).await;
+        if let Ok(ready) = &result {
+            self.syncer.attach(data_dir, &ready.device.device_code).await;
         }
         let stored = result.as_ref().map(Clone::clone).map_err(|e| format!("{}: {e}", e.code()));
         let _ = self.ready.set(stored);

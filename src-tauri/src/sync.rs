@@ -90,13 +90,14 @@ impl Syncer {
         })
     }
 
-    /// Reads this desk's server link from `data_dir` (once, when the database opens).
-    pub async fn attach(&self, data_dir: &Path) {
+    /// Reads this desk's server link from `data_dir` and shows this desk's number (once, when
+    /// the database opens).
+    pub async fn attach(&self, data_dir: &Path, device_code: &str) {
         if self.data_dir.set(data_dir.to_path_buf()).is_err() {
             return;
         }
         let link = ServerLink::load(data_dir);
-        *self.view.write().await = SyncView::local(link.as_ref());
+        *self.view.write().await = SyncView { device_code: Some(device_code.to_string()), ..SyncView::local(link.as_ref()) };
         *self.link.write().await = link;
     }
 

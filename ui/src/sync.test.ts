@@ -362,6 +362,12 @@ describe("conflict inbox", () => {
 });
 
 describe("server connection", () => {
+  test("the sync panel names this desk, as a refund that only this desk may make names it", async () => {
+    const backend = await desk("front.bj01", { connected: false });
+    const panel = await openPanel(await show(backend));
+    expect(within(panel).getByTestId("sync-this-desk").textContent).toBe("本机是本店 D3C91E 号前台");
+  });
+
   test("the server tab is absent for a receptionist, who is told to ask a manager", async () => {
     const backend = await desk("front.bj01", { connected: false });
     const panel = await openPanel(await show(backend));

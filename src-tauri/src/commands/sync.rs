@@ -77,6 +77,9 @@ pub struct SyncView {
     pub progress: Option<SyncProgress>,
     /// This desk's clock minus the server's, in seconds, when known.
     pub clock_skew_secs: Option<i32>,
+    /// This desk's number (`D` + six hex digits), as a fee only one desk may refund names it
+    /// ("只能在本店 D7A3F21 号前台退费"). None until the desk database is open.
+    pub device_code: Option<String>,
 }
 
 impl SyncView {
@@ -92,6 +95,7 @@ impl SyncView {
             last_error: None,
             progress: None,
             clock_skew_secs: None,
+            device_code: None,
         }
     }
 }

@@ -38,4 +38,9 @@ lastError: ApiError | null, progress: SyncProgress | null,
 /**
  * This desk's clock minus the server's, in seconds, when known.
  */
-clockSkewSecs: number | null, };
+clockSkewSecs: number | null, 
+/**
+ * This desk's number (`D` + six hex digits), as a fee only one desk may refund names it
+ * ("只能在本店 D7A3F21 号前台退费"). None until the desk database is open.
+ */
+deviceCode: string | null, };

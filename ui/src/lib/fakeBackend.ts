@@ -473,6 +473,7 @@ export class FakeBackend implements Backend {
       clock: () => this.#now(),
       lang: () => this.#lang,
       deskStoreId: FAKE_STORES[0]!.id,
+      deviceCode: "D3C91E",
       stepMs: options.syncStepMs ?? 0,
       demo: options.demoSync ?? false,
       hooks: {

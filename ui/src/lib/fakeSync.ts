@@ -75,6 +75,8 @@ export type FakeSyncOptions = {
   deskStoreId: string;
   /** This desk's name as other desks see it. */
   deskLabel?: string;
+  /** This desk's number (`D` + six hex digits), shown in the sync panel. */
+  deviceCode?: string;
   /** Milliseconds between the steps of a long sync (the first one); 0: every sync completes at once. */
   stepMs?: number;
   /** The demo: the first sync brings in a conflict from another desk. */
@@ -151,6 +153,7 @@ export class FakeSync {
       lastError: this.#lastError === null ? null : this.#error(this.#lastError),
       progress: this.#progress && { ...this.#progress },
       clockSkewSecs: this.#serverUrl === null ? null : this.#clockSkewSecs,
+      deviceCode: this.#o.deviceCode ?? null,
     };
   }
 

@@ -42,6 +42,7 @@ export const syncZhCN = {
   "syncui.notConnected": "本机未连接服务器，所有操作都保存在本机。",
   "syncui.askManager": "连接服务器请找店长。",
   "syncui.server": "服务器：{url}",
+  "syncui.thisDesk": "本机是本店 {code} 号前台",
   "syncui.lastError": "上次同步没有成功：{message}",
   "syncui.halted": "同步已停止：服务器报告了协议错误。本机数据都还在，没有删除任何内容；请联系 IT 处理。",
   "syncui.notice.conflict": "有新的同步冲突需要处理",
@@ -182,6 +183,7 @@ export const syncZhTW: Record<SyncMessageKey, string> = {
   "syncui.notConnected": "本機未連線伺服器，所有操作都儲存在本機。",
   "syncui.askManager": "連線伺服器請找店長。",
   "syncui.server": "伺服器：{url}",
+  "syncui.thisDesk": "本機是本店 {code} 號前台",
   "syncui.lastError": "上次同步沒有成功：{message}",
   "syncui.halted": "同步已停止：伺服器回報了協定錯誤。本機資料都還在，沒有刪除任何內容；請聯絡 IT 處理。",
   "syncui.notice.conflict": "有新的同步衝突需要處理",
@@ -320,6 +322,7 @@ export const syncEn: Record<SyncMessageKey, string> = {
   "syncui.notConnected": "This desk is not connected to a server; everything is kept on this computer.",
   "syncui.askManager": "Ask a manager to connect the server.",
   "syncui.server": "Server: {url}",
+  "syncui.thisDesk": "This is desk {code} of this store",
   "syncui.lastError": "The last sync did not succeed: {message}",
   "syncui.halted":
     "Sync stopped: the server reported a protocol error. Everything on this desk is still here and nothing was deleted; please call IT.",

@@ -41,6 +41,7 @@ const view = (over: Partial<SyncView> = {}): SyncView => ({
   lastError: null,
   progress: null,
   clockSkewSecs: 3,
+  deviceCode: "D7A3F21",
   ...over,
 });
 
