@@ -883,10 +883,11 @@ export function isLocale(value: unknown): value is Locale {
 }
 
 /** The message for `key` in `locale`, with each `{name}` replaced by `params[name]`. */
-export function translate(locale: Locale, key: MessageKey, params: Record<string, string | number> = {}): string {
-  return CATALOGUES[locale][key].replace(/\{(\w+)\}/g, (whole, name: string) =>
-    name in params ? String(params[name]) : whole,
-  );
+export function translate(locale: Locale, key: MessageKey, params?: Record<string, string | number>): string {
+  const message = CATALOGUES[locale][key];
+  // Most messages (state and fee names on every board card) have no parameters: no pattern to run.
+  if (!params) return message;
+  return message.replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
 }
 
 /** True when `key` is in the catalogues: for keys built from backend values (history actions, roles). */

@@ -10,7 +10,7 @@ import {
 } from "./virtualWindow";
 
 const H = 60;
-/** 08:00–20:00 at 2 px/min: one hour row is 120 px, the body 1440 px. */
+/** 08:00–20:00 at 2 px/min: an hour is 120 px (a half-hour row 60 px), the body 1440 px. */
 const grid = makeGrid(8 * H, 20 * H, 2);
 const BIG = ROW_WINDOW_MIN_CARDS + 1;
 
@@ -56,13 +56,16 @@ describe("visibleRows", () => {
   test("a day with few cards draws every row (find-in-page and look-ups by id keep working)", () => {
     expect(visibleRows(grid, { top: 600, height: 500 }, ROW_WINDOW_MIN_CARDS)).toBeNull();
   });
-  test("only the hour rows intersecting the viewport below the sticky headers plus overscan are rendered", () => {
-    // Body pixels 600..(600 + 500 − 60) = 1040 are visible: rows 5..8 (120 px each), one more each side.
-    expect(visibleRows(grid, { top: 600, height: 500 }, BIG, 60, 1)).toEqual({ top: 4 * 120, bottom: 10 * 120 });
+  test("only the half-hour rows intersecting the viewport below the sticky headers plus overscan are rendered", () => {
+    // Body pixels 600..(600 + 500 − 60) = 1040 are visible: rows 10..17 (60 px each), one more each side.
+    expect(visibleRows(grid, { top: 600, height: 500 }, BIG, 60, 1)).toEqual({ top: 9 * 60, bottom: 19 * 60 });
+  });
+  test("hour rows when asked: the same viewport draws rows 5..8 (120 px each) and one more each side", () => {
+    expect(visibleRows(grid, { top: 600, height: 500 }, BIG, 60, 1, 60)).toEqual({ top: 4 * 120, bottom: 10 * 120 });
   });
   test("rows are clamped to the grid body", () => {
-    expect(visibleRows(grid, { top: 0, height: 300 }, BIG, 60, 1)).toEqual({ top: 0, bottom: 3 * 120 });
-    expect(visibleRows(grid, { top: 1300, height: 900 }, BIG, 60, 1)).toEqual({ top: 9 * 120, bottom: 1440 });
+    expect(visibleRows(grid, { top: 0, height: 300 }, BIG, 60, 1)).toEqual({ top: 0, bottom: 5 * 60 });
+    expect(visibleRows(grid, { top: 1300, height: 900 }, BIG, 60, 1)).toEqual({ top: 20 * 60, bottom: 1440 });
   });
   test("a scroll inside the same rows gives the same range", () => {
     expect(visibleRows(grid, { top: 250, height: 500 }, BIG, 60)).toEqual(visibleRows(grid, { top: 260, height: 500 }, BIG, 60));
