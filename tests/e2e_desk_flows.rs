@@ -248,9 +248,17 @@ async fn start_of(dir: &std::path::Path, id: Id) -> i64 {
     s
 }
 
+/// Scrolls a card to the middle of the board, as a person would before dragging it: the board opens
+/// at the current time, so a card early in the day can sit above the view or under the sticky headers.
+async fn into_view(client: &fantoccini::Client, card: &fantoccini::elements::Element) {
+    let arg = serde_json::to_value(card).expect("element as script argument");
+    client.execute("arguments[0].scrollIntoView({block: 'center'})", vec![arg]).await.unwrap();
+}
+
 async fn drag(client: &fantoccini::Client, id: Id, dy: f64) {
     use fantoccini::actions::{InputSource, MouseActions, PointerAction, MOUSE_BUTTON_LEFT};
     let card = client.find(Locator::Css(&format!("[data-appointment-id='{id}']"))).await.unwrap();
+    into_view(client, &card).await;
     let mouse = MouseActions::new("mouse".into())
         .then(PointerAction::MoveToElement { element: card, duration: None, x: 0.0, y: 0.0 })
         .then(PointerAction::Down { button: MOUSE_BUTTON_LEFT })
@@ -273,6 +281,7 @@ async fn dragging_a_card_onto_a_taken_slot_is_refused_and_a_good_move_can_be_und
     client.set_window_size(1920, 1080).await.unwrap();
     sign_in(&client, "front.bj01", "demo1234").await;
     let card = wait_for(&client, &format!("[data-appointment-id='{first}']"), Duration::from_secs(10)).await;
+    into_view(&client, &card).await;
     let (_, y0, _, h) = card.rectangle().await.unwrap();
     assert!(h > 20.0 && y0 >= 0.0);
     let slot_px = h; // one slot tall
