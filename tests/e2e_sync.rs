@@ -206,7 +206,11 @@ async fn bookings_made_offline_are_confirmed_when_the_server_is_back_and_a_lost_
     let url = format!("http://127.0.0.1:{port}");
     let reg =
         clinicdesk_sync::sign_in(&url, "front.bj01", "demo1234", b.store_id, b.device.device_id, "前台二号机", Lang::ZhCn).await.unwrap();
-    let transport = clinicdesk_sync::HttpTransport::new(&url, &reg.token, Lang::ZhCn).unwrap();
+    // The other desk reaches the server first on a second address of it that the window desk does
+    // not know: the window desk syncs on its own every 15 s and would otherwise sometimes reach the
+    // server first when it comes back (a CI run saw it).
+    let early = free_port();
+    let early_transport = clinicdesk_sync::HttpTransport::new(format!("http://127.0.0.1:{early}"), &reg.token, Lang::ZhCn).unwrap();
 
     // 1. The server goes down; reception books; the booking waits, marked pending.
     server.down().await;
@@ -258,12 +262,8 @@ async fn bookings_made_offline_are_confirmed_when_the_server_is_back_and_a_lost_
     };
     b.store.execute(&b.device, &b.actor, &Command::BookingCreate(theirs.clone()), Utc::now()).await.unwrap();
 
-    // The other desk reaches the server first and wins the slot. It does so on a second address
-    // of the same server that the window desk does not know: the window desk retries on its own
-    // and would otherwise sometimes reach the server first (a CI run saw it).
-    let early = free_port();
+    // The other desk reaches the server first and wins the slot.
     let server = Server::up(server_dir.path(), early, None).await;
-    let early_transport = clinicdesk_sync::HttpTransport::new(format!("http://127.0.0.1:{early}"), &reg.token, Lang::ZhCn).unwrap();
     let v = clinicdesk_sync::versions(&b.store, "test").await.unwrap();
     let report = clinicdesk_sync::sync_once(&b.store, &early_transport, v, &mut |_| {}).await.unwrap();
     assert_eq!((report.applied, report.rejected), (1, 0), "{report:?}");
@@ -317,13 +317,15 @@ async fn bookings_made_offline_are_confirmed_when_the_server_is_back_and_a_lost_
     click(&client, "[data-testid=action-check_in]").await;
     wait_text(&client, "[data-testid=panel-state]", |t| t.contains("已签到"), Duration::from_secs(10)).await;
     click(&client, "[data-testid=panel] [data-testid=panel-close]").await;
-    let server = Server::up(server_dir.path(), port, None).await;
+    let server = Server::up(server_dir.path(), early, None).await;
     let v = clinicdesk_sync::versions(&b.store, "test").await.unwrap();
-    clinicdesk_sync::sync_once(&b.store, &transport, v.clone(), &mut |_| {}).await.unwrap();
+    clinicdesk_sync::sync_once(&b.store, &early_transport, v.clone(), &mut |_| {}).await.unwrap();
     let cancel = Command::Cancel(WithReason { appointment_id: rebooked.parse().unwrap(), reason: "患者来电取消".into() });
     b.store.execute(&b.device, &b.actor, &cancel, Utc::now()).await.unwrap();
-    let report = clinicdesk_sync::sync_once(&b.store, &transport, v, &mut |_| {}).await.unwrap();
+    let report = clinicdesk_sync::sync_once(&b.store, &early_transport, v, &mut |_| {}).await.unwrap();
     assert_eq!((report.applied, report.rejected), (1, 0), "{report:?}");
+    server.down().await;
+    let server = Server::up(server_dir.path(), port, None).await;
 
     // This desk's check-in is refused; the conflict offers booking the same doctor again that
     // day, prefilled, and booking it resolves the conflict.
