@@ -233,6 +233,8 @@ async fn main() {
         drop(driver);
     }
     let (bare_driver, bare) = session(&app, data.path(), true).await;
+    // The same window size as the app's sessions: the window's pixel buffers grow with it.
+    bare.set_window_size(1920, 1080).await.unwrap();
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let bare_mem = memory(bare_driver.0.id(), &APP_PROCESSES);
     bare.close().await.unwrap();
