@@ -50,10 +50,15 @@ describe("appointment panel", () => {
     expect(within(panel).getByTestId("history").textContent).toContain("前台 刘婷");
   });
 
-  test("Enter on a focused card opens the panel; Esc and ✕ close it", async () => {
+  test("Enter or Space on a focused card opens the panel; Esc and ✕ close it", async () => {
     const { card } = await setup("front.bj01", "confirmed", "none");
     card.focus();
     await fireEvent.keyDown(card, { key: "Enter" });
+    expect(await screen.findByTestId("panel")).toBeDefined();
+    await fireEvent.keyDown(window, { key: "Escape" });
+    await waitFor(() => expect(screen.queryByTestId("panel")).toBeNull());
+    card.focus();
+    await fireEvent.keyDown(card, { key: " " });
     expect(await screen.findByTestId("panel")).toBeDefined();
     await fireEvent.keyDown(window, { key: "Escape" });
     await waitFor(() => expect(screen.queryByTestId("panel")).toBeNull());
