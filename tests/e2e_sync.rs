@@ -285,6 +285,9 @@ async fn bookings_made_offline_are_confirmed_when_the_server_is_back_and_a_lost_
     click(&client, "[data-testid=fix-next_free_slot]").await;
     wait_for(&client, "[data-testid=booking]", Duration::from_secs(10)).await;
     wait_text(&client, "[data-testid=patient-chosen]", |t| t.contains(&second.name), Duration::from_secs(10)).await;
+    // The prefilled slot is chosen once the dialog has loaded the doctors' free slots; confirming before
+    // that only says a slot is missing (a CI run clicked that early).
+    wait_for(&client, "[data-testid=booking] [data-testid=slot][aria-pressed=true]", Duration::from_secs(20)).await;
     click(&client, "[data-testid=booking-submit]").await;
     wait_for(&client, "[data-testid=conflict-resolved]", Duration::from_secs(20)).await;
     let (rebooked, _) = newest_appointment(data.path(), second.id).await;
