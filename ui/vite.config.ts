@@ -25,5 +25,7 @@ export default defineConfig({
     include: ["src/**/*.test.ts"],
     // The whole-app tests click through several screens; on a busy 2-core machine one can take over 5 s.
     testTimeout: 20_000,
+    // The global style sheet is read as text by a test (lib/fontWeight.test.ts); other CSS stays unprocessed.
+    css: { include: [/app\.css/] },
   },
 });
