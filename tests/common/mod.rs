@@ -87,14 +87,29 @@ pub async fn start(data_dir: &std::path::Path) -> (Driver, Client) {
         .expect("tauri-driver is installed (cargo install tauri-driver --version '^2' --locked; .ci/run does)");
     let driver = Driver(child);
     let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(started.elapsed() < Duration::from_secs(20), "tauri-driver did not start");
-        tokio::time::sleep(Duration::from_millis(100)).await;
+    // tauri-driver passes the session request on to the WebKit driver it starts on the native
+    // port; a request sent before that one listens is dropped (a CI run failed so).
+    for p in [port, native] {
+        while std::net::TcpStream::connect(("127.0.0.1", p)).is_err() {
+            assert!(started.elapsed() < Duration::from_secs(20), "tauri-driver did not start");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
     let mut caps = serde_json::Map::new();
     caps.insert("tauri:options".into(), serde_json::json!({ "application": env!("CARGO_BIN_EXE_clinicdesk") }));
     caps.insert("browserName".into(), serde_json::json!("wry"));
-    let client = ClientBuilder::native().capabilities(caps).connect(&format!("http://127.0.0.1:{port}")).await.expect("webdriver session");
+    let mut attempt = 1;
+    let client = loop {
+        match ClientBuilder::native().capabilities(caps.clone()).connect(&format!("http://127.0.0.1:{port}")).await {
+            Ok(client) => break client,
+            Err(e) if attempt < 3 => {
+                eprintln!("webdriver session, attempt {attempt}: {e}; trying again");
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            Err(e) => panic!("webdriver session: {e}"),
+        }
+    };
     (driver, client)
 }
 
