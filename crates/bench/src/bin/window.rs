@@ -30,17 +30,20 @@ fn free_port() -> u16 {
 }
 
 async fn session(app: &str, data: &std::path::Path, bare: bool) -> (Driver, Client) {
-    let port = free_port();
+    let (port, native) = (free_port(), free_port());
     let mut cmd = Command::new(std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into()));
-    cmd.args(["--port", &port.to_string(), "--native-port", &free_port().to_string()])
+    cmd.args(["--port", &port.to_string(), "--native-port", &native.to_string()])
         .env("CLINICDESK_DATA_DIR", data)
         .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1");
     if bare {
         cmd.env("CLINICDESK_BARE_WINDOW", "1");
     }
     let driver = Driver(cmd.spawn().expect("tauri-driver (cargo install tauri-driver --version '^2' --locked)"));
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        tokio::time::sleep(Duration::from_millis(50)).await;
+    // tauri-driver passes the session request on to the WebKit driver on the native port: wait for both.
+    for p in [port, native] {
+        while std::net::TcpStream::connect(("127.0.0.1", p)).is_err() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
     let mut caps = serde_json::Map::new();
     caps.insert("tauri:options".into(), serde_json::json!({ "application": app }));
@@ -281,9 +284,9 @@ async fn main() {
         verdict(s + si, 1500.0)
     );
     let rss = median(mem.iter().map(|m| m.0).collect());
-    let pss = median(mem.iter().map(|m| m.1).collect());
-    println!("memory, app + WebKit processes: RSS {rss:.0} MiB, PSS {pss:.0} MiB; bare window (same runtime, empty page): RSS {:.0} MiB, PSS {:.0} MiB", bare_mem.0, bare_mem.1);
     let pss_of = |v: &[(f64, f64)]| median(v.iter().map(|m| m.1).collect());
+    let pss = pss_of(&mem);
+    println!("memory, app + WebKit processes: RSS {rss:.0} MiB, PSS {pss:.0} MiB; bare window (same runtime, empty page): RSS {:.0} MiB, PSS {:.0} MiB", bare_mem.0, bare_mem.1);
     println!(
         "  PSS at the first painted board {:.0} MiB; after the ten day switches a second apart {pss:.0} MiB (compared); right after ten more back to back {:.0} MiB",
         pss_of(&first_mem),
