@@ -34,12 +34,14 @@ describe("board with 60 doctors", () => {
   });
 
   // jsdom lays nothing out: the board takes the window (1024 × 768) as its viewport.
-  test("only the doctor columns in view, plus one, are drawn; each in its own grid column", async () => {
+  test("only the doctor columns in view are drawn first, then one more; each in its own grid column", async () => {
     const { backend } = setup({ doctorCount: 60 });
     const expected = await backend.boardDay(null, null);
     await screen.findByTestId("board-grid");
+    // (1024 − 64) / 140 → 7 columns in view; the one more on the right follows a moment later.
+    expect(screen.getAllByTestId("doctor-column").map((c) => c.dataset.doctorId)).toEqual(expected.doctors.slice(0, 7).map((d) => d.id));
+    await waitFor(() => expect(screen.getAllByTestId("doctor-column")).toHaveLength(8));
     const columns = screen.getAllByTestId("doctor-column");
-    // (1024 − 64) / 140 → 7 columns in view, and one more on the right.
     expect(columns.map((c) => c.dataset.doctorId)).toEqual(expected.doctors.slice(0, 8).map((d) => d.id));
     expect(columns.map((c) => c.style.gridColumn)).toEqual(["2", "3", "4", "5", "6", "7", "8", "9"]);
   });
@@ -62,6 +64,7 @@ describe("board with 60 doctors", () => {
     const board = await screen.findByTestId("board");
     board.scrollLeft = 140 * 30;
     await fireEvent.scroll(board);
+    await waitFor(() => expect(screen.getAllByTestId("doctor-column")).toHaveLength(9));
     const ids = screen.getAllByTestId("doctor-column").map((c) => c.dataset.doctorId);
     expect(ids).toEqual(expected.doctors.slice(29, 38).map((d) => d.id));
   });

@@ -200,18 +200,34 @@ describe("reschedule by drag", () => {
   const GRID_START = 480;
   const COL_LEFT = (i: number) => 64 + i * 200;
 
+  /** A card's top in its column as the browser lays out the flow (lib/cardFlow): margins and heights stacked. */
+  function cardTop(card: HTMLElement): number {
+    const column = card.closest<HTMLElement>('[data-testid="doctor-column"]')!;
+    const usual = parseFloat(column.style.getPropertyValue("--card-height"));
+    const height = (el: HTMLElement) => parseFloat(el.style.height || "") || usual;
+    const margin = (el: HTMLElement) => parseFloat(el.style.marginTop || "0");
+    const topIn = (el: HTMLElement): number => {
+      let y = 0;
+      for (let s = el.parentElement!.firstElementChild as HTMLElement | null; s && s !== el; s = s.nextElementSibling as HTMLElement | null)
+        if (s.matches(".card, .cluster")) y += margin(s) + height(s);
+      return y + margin(el);
+    };
+    const lane = card.parentElement!.classList.contains("lane") ? card.parentElement! : null;
+    return lane ? topIn(lane.parentElement!) + topIn(card) : topIn(card);
+  }
+
   /** jsdom has no layout: columns 200 px wide side by side, cards where their style puts them. */
   function fakeLayout() {
     vi.spyOn(HTMLElement.prototype, "getBoundingClientRect").mockImplementation(function (this: HTMLElement) {
       const columns = [...document.querySelectorAll('[data-testid="doctor-column"]')];
       const i = columns.indexOf(this);
-      const box = i >= 0 ? { x: COL_LEFT(i), y: 0, width: 200, height: 3000 } : { x: 0, y: parseFloat(this.style.top || "0"), width: 100, height: 44 };
+      const box = i >= 0 ? { x: COL_LEFT(i), y: 0, width: 200, height: 3000 } : { x: 0, y: this.matches(".card") ? cardTop(this) : parseFloat(this.style.top || "0"), width: 100, height: 44 };
       return { ...box, left: box.x, top: box.y, right: box.x + box.width, bottom: box.y + box.height, toJSON: () => box } as DOMRect;
     });
   }
 
   async function drag(card: HTMLElement, toColumn: number, toMin: number) {
-    const top = parseFloat(card.style.top);
+    const top = cardTop(card);
     const x0 = COL_LEFT(0) + 50;
     await fireEvent.pointerDown(card, { pointerId: 1, pointerType: "mouse", button: 0, clientX: x0, clientY: top + 5 });
     const to = { pointerId: 1, pointerType: "mouse", clientX: COL_LEFT(toColumn) + 50, clientY: (toMin - GRID_START) * PX_PER_MIN + 5 };
@@ -239,7 +255,7 @@ describe("reschedule by drag", () => {
     render(App, { backend, clock });
     const card = await findCard(moving.id);
     const before = await backend.appointmentDetail(moving.id);
-    const top = card.style.top;
+    const top = cardTop(card);
     fakeLayout();
 
     await drag(card, 0, taken.startMin);
@@ -248,7 +264,7 @@ describe("reschedule by drag", () => {
     expect(screen.queryByTestId("drag-ghost")).toBeNull();
     expect(screen.queryByTestId("undo")).toBeNull();
     const after = document.querySelector<HTMLElement>(`[data-appointment-id="${moving.id}"]`)!;
-    expect(after.style.top).toBe(top);
+    expect(cardTop(after)).toBe(top);
     expect(after.closest<HTMLElement>('[data-testid="doctor-column"]')!.dataset.doctorId).toBe(doc(1));
     expect((await backend.appointmentDetail(moving.id)).start).toBe(before.start);
     // The drag did not open the panel.
@@ -269,7 +285,7 @@ describe("reschedule by drag", () => {
     expect((await screen.findByTestId("undo-toast")).textContent).toContain(moving.patientName);
     expect((await backend.appointmentDetail(moving.id)).start).toBe(zonedInstant(TODAY, free, TZ));
     await waitFor(() =>
-      expect(document.querySelector<HTMLElement>(`[data-appointment-id="${moving.id}"]`)!.style.top).toBe(`${(free - GRID_START) * PX_PER_MIN}px`),
+      expect(cardTop(document.querySelector<HTMLElement>(`[data-appointment-id="${moving.id}"]`)!)).toBe((free - GRID_START) * PX_PER_MIN),
     );
 
     await fireEvent.click(screen.getByTestId("undo"));

@@ -149,7 +149,7 @@ describe("visit-type rules", () => {
 describe("filters", () => {
   test("by department, then by doctor, the columns shown follow; all again shows every column", async () => {
     await desk("front.bj01");
-    expect(columnIds()).toHaveLength(8);
+    await waitFor(() => expect(columnIds()).toHaveLength(8));
     const department = screen.getByTestId("filter-department") as HTMLSelectElement;
     await fireEvent.change(department, { target: { value: "口腔科" } });
     await waitFor(() => expect(columnIds().map(short)).toEqual(["doc-3"]));

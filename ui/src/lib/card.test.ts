@@ -23,35 +23,31 @@ const appt = (over: Partial<BoardAppointment> = {}): BoardAppointment => ({
 
 describe("cardView", () => {
   test("the tooltip and accessible name give time, patient, visit, department, state, fee and sync in the user's language", () => {
-    expect(cardView(appt(), { top: 0, height: 45 }, { lane: 0, lanes: 1 }, zh).summary).toBe(
+    expect(cardView(appt(), { top: 0, height: 45 }, zh).summary).toBe(
       "09:30–09:45 · 王小明 · 初诊 · 口腔综合科 · 已确认 · 已缴费 · 已同步",
     );
-    expect(cardView(appt({ state: "no_show", fee: "pending", sync: "pending" }), { top: 0, height: 45 }, { lane: 0, lanes: 1 }, en).summary).toBe(
+    expect(cardView(appt({ state: "no_show", fee: "pending", sync: "pending" }), { top: 0, height: 45 }, en).summary).toBe(
       `09:30–09:45 · 王小明 · 初诊 · 口腔综合科 · ${en("state.no_show")} · ${en("fee.pending")} · ${en("sync.pending")}`,
     );
   });
 
   test("a card without a fee shows no fee badge, one with a fee names its state", () => {
-    expect(cardView(appt({ fee: "none" }), { top: 0, height: 45 }, { lane: 0, lanes: 1 }, zh).fee).toBe("");
-    expect(cardView(appt({ fee: "refunded" }), { top: 0, height: 45 }, { lane: 0, lanes: 1 }, zh).fee).toBe("已退费");
+    expect(cardView(appt({ fee: "none" }), { top: 0, height: 45 }, zh).fee).toBe("");
+    expect(cardView(appt({ fee: "refunded" }), { top: 0, height: 45 }, zh).fee).toBe("已退费");
   });
 
   test("only a card tall enough shows the third line with time and state", () => {
-    expect(cardView(appt(), { top: 0, height: THREE_LINES_PX - 1 }, { lane: 0, lanes: 1 }, zh).third).toBe("");
-    expect(cardView(appt(), { top: 0, height: THREE_LINES_PX }, { lane: 0, lanes: 1 }, zh).third).toBe("09:30–09:45 · 已确认");
+    expect(cardView(appt(), { top: 0, height: THREE_LINES_PX - 1 }, zh).third).toBe("");
+    expect(cardView(appt(), { top: 0, height: THREE_LINES_PX }, zh).third).toBe("09:30–09:45 · 已确认");
   });
 
-  test("the card sits at its box and in its lane among overlapping cards", () => {
-    const style = cardView(appt(), { top: 270, height: 45 }, { lane: 1, lanes: 3 }, zh).style;
-    const el = document.createElement("div");
-    el.setAttribute("style", style);
-    expect([el.style.top, el.style.height]).toEqual(["270px", "45px"]);
-    expect(style).toContain("left: calc(1 * 100% / 3)");
-    expect(style).toContain("width: calc(100% / 3)");
+  test("the lines after the name are meta, then the third line of a tall card, each after a line break", () => {
+    expect(cardView(appt(), { top: 0, height: 45 }, zh).lines).toBe("\n初诊 · 口腔综合科");
+    expect(cardView(appt(), { top: 0, height: THREE_LINES_PX }, zh).lines).toBe("\n初诊 · 口腔综合科\n09:30–09:45 · 已确认");
   });
 
   test("the sync state shows as an icon with its name", () => {
-    const v = cardView(appt({ sync: "attention" }), { top: 0, height: 45 }, { lane: 0, lanes: 1 }, zh);
+    const v = cardView(appt({ sync: "attention" }), { top: 0, height: 45 }, zh);
     expect([v.syncIcon, v.sync]).toEqual(["!", "同步异常"]);
   });
 });

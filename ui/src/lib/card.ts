@@ -6,7 +6,6 @@ import type { BoardAppointment } from "../bindings/BoardAppointment";
 import { formatClock } from "./format";
 import type { Span } from "./geometry";
 import type { MessageKey } from "./i18n";
-import type { Placement } from "./layout";
 
 /** A card this tall shows a third line (time and state); shorter ones have both in their tooltip. */
 export const THREE_LINES_PX = 56;
@@ -15,8 +14,6 @@ export const SYNC_ICON = { pending: "↻", confirmed: "✓", attention: "!" } as
 export type CardView = {
   /** Tooltip and accessible name: time, patient, visit type, department, state, fee, sync. */
   summary: string;
-  /** Inline style: the card's box in its column and its lane among overlapping cards. */
-  style: string;
   /** The fee badge; empty when there is no fee. */
   fee: string;
   sync: string;
@@ -25,6 +22,8 @@ export type CardView = {
   meta: string;
   /** Third line (tall cards only): time and state; empty otherwise. */
   third: string;
+  /** The lines after the first (meta, then third if any), each after a line break: the card is `white-space: pre`. */
+  lines: string;
   /** Can be dragged to another time or doctor. */
   movable: boolean;
 };
@@ -32,7 +31,6 @@ export type CardView = {
 export function cardView(
   a: BoardAppointment,
   box: Span,
-  place: Placement,
   t: (key: MessageKey) => string,
   movable = false,
 ): CardView {
@@ -40,14 +38,16 @@ export function cardView(
   const state = t(`state.${a.state}`);
   const fee = t(`fee.${a.fee}`);
   const sync = t(`sync.${a.sync}`);
+  const meta = `${a.visitType} · ${a.department}`;
+  const third = box.height >= THREE_LINES_PX ? `${time} · ${state}` : "";
   return {
     summary: [time, a.patientName, a.visitType, a.department, state, fee, sync].join(" · "),
-    style: `top: ${box.top}px; height: ${box.height}px; left: calc(${place.lane} * 100% / ${place.lanes}); width: calc(100% / ${place.lanes})`,
     fee: a.fee === "none" ? "" : fee,
     sync,
     syncIcon: SYNC_ICON[a.sync],
-    meta: `${a.visitType} · ${a.department}`,
-    third: box.height >= THREE_LINES_PX ? `${time} · ${state}` : "",
+    meta,
+    third,
+    lines: third ? `\n${meta}\n${third}` : `\n${meta}`,
     movable,
   };
 }

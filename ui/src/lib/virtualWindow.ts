@@ -22,6 +22,12 @@ export const ROW_MINUTES = 30;
 /** Rows rendered beyond the top and the bottom of the viewport. */
 export const OVERSCAN_ROWS = 1;
 /**
+ * A newly shown day is drawn without the overscan rows and columns first, and with them this long after: the
+ * first frame then holds only what is seen (on the 60 × 40 board at 1920 × 1080, about 300 cards instead of 360),
+ * and a scroll in the meantime draws what it reveals as it would anyway.
+ */
+export const OVERSCAN_DELAY_MS = 150;
+/**
  * A day with at most this many cards draws whole columns (only the columns are windowed): every card of the
  * columns in view stays in the page for find-in-page, screen readers and look-ups by id, at a cost the desk
  * does not feel. Bigger days also window the time rows.
