@@ -2,6 +2,7 @@ import { describe, expect, test } from "vitest";
 import {
   boardGrid,
   cardBox,
+  cardHeight,
   gridHeight,
   gridMinWidth,
   hourTicks,
@@ -67,6 +68,14 @@ describe("cardBox", () => {
     const box = cardBox(18 * H - 5, 18 * H, grid)!;
     expect(box.top + box.height).toBe(gridHeight(grid));
     expect(box.height).toBe(MIN_CARD_PX);
+  });
+
+  test("a card as long as a slot is as tall as the column's usual card (cardHeight)", () => {
+    for (const slot of [5, 15, 30, 45]) {
+      expect(cardBox(10 * H, 10 * H + slot, grid)!.height).toBe(cardHeight(slot, grid));
+    }
+    expect(cardHeight(5, grid)).toBe(MIN_CARD_PX);
+    expect(cardHeight(30, grid)).toBe(30 * grid.pxPerMin);
   });
 
   test("a card wholly outside the grid has no box", () => {

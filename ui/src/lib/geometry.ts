@@ -71,6 +71,11 @@ export function minCardMinutes(grid: Grid, minHeightPx = MIN_CARD_PX): number {
   return minHeightPx / grid.pxPerMin;
 }
 
+/** The height of a card lasting `minutes`: to scale, and at least `minHeightPx` (a touch target). */
+export function cardHeight(minutes: number, grid: Grid, minHeightPx = MIN_CARD_PX): number {
+  return Math.max(minutes * grid.pxPerMin, minHeightPx);
+}
+
 /**
  * Where a card for [startMin, endMin) goes: clipped to the grid, at least `minHeightPx` tall,
  * and moved up rather than overflowing the grid bottom. null when it lies wholly outside the grid.
@@ -80,7 +85,7 @@ export function cardBox(startMin: number, endMin: number, grid: Grid, minHeightP
   const e = Math.min(endMin, grid.endMin);
   if (e <= s) return null;
   const total = gridHeight(grid);
-  const height = Math.min(total, Math.max((e - s) * grid.pxPerMin, minHeightPx));
+  const height = Math.min(total, cardHeight(e - s, grid, minHeightPx));
   const top = Math.min(minToPx(s, grid), total - height);
   return { top, height };
 }
