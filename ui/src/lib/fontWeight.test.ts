@@ -21,6 +21,16 @@ describe("one font weight", () => {
     expect(heavy).toEqual([]);
   });
 
+  test("no font shorthand asks for a bold face either", () => {
+    const heavy = Object.entries(sources).flatMap(([f, text]) =>
+      [...text.matchAll(/[^-]font:\s*([^;}]+)/g)]
+        .map((m) => (m[1] ?? "").trim())
+        .filter((v) => /\b(bold|bolder|[6-9]00)\b/.test(v))
+        .map((v) => `${f}: ${v}`),
+    );
+    expect(heavy).toEqual([]);
+  });
+
   test("headings and other bold-by-default elements are set to 500", () => {
     const css = sources["../app.css"] ?? "";
     expect(css).toMatch(/h1,\s*h2,[\s\S]*?strong,[\s\S]*?\{\s*font-weight: 500;/);
