@@ -37,8 +37,8 @@ describe("cardView", () => {
   });
 
   test("only a card tall enough shows the third line with time and state", () => {
-    expect(cardView(appt(), { top: 0, height: THREE_LINES_PX - 1 }, zh).third).toBe("");
-    expect(cardView(appt(), { top: 0, height: THREE_LINES_PX }, zh).third).toBe("09:30–09:45 · 已确认");
+    expect(cardView(appt(), { top: 0, height: THREE_LINES_PX - 1 }, zh).lines).not.toContain("09:30–09:45");
+    expect(cardView(appt(), { top: 0, height: THREE_LINES_PX }, zh).lines.split("\n").at(-1)).toBe("09:30–09:45 · 已确认");
   });
 
   test("the lines after the name are meta, then the third line of a tall card, each after a line break", () => {

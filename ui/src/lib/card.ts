@@ -18,11 +18,10 @@ export type CardView = {
   fee: string;
   sync: string;
   syncIcon: string;
-  /** Second line: visit type and department. */
-  meta: string;
-  /** Third line (tall cards only): time and state; empty otherwise. */
-  third: string;
-  /** The lines after the first (meta, then third if any), each after a line break: the card is `white-space: pre`. */
+  /**
+   * The lines after the first, each after a line break (the card is `white-space: pre`): visit type and
+   * department, then on a tall card time and state.
+   */
   lines: string;
   /** Can be dragged to another time or doctor. */
   movable: boolean;
@@ -45,8 +44,6 @@ export function cardView(
     fee: a.fee === "none" ? "" : fee,
     sync,
     syncIcon: SYNC_ICON[a.sync],
-    meta,
-    third,
     lines: third ? `\n${meta}\n${third}` : `\n${meta}`,
     movable,
   };
